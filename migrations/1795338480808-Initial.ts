@@ -1,0 +1,105 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class Initial1795338480808 implements MigrationInterface {
+    name = 'Initial1795338480808';
+
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`CREATE TABLE "organizations" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" character varying(200) NOT NULL, "slug" character varying(64) NOT NULL, "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "CHK_organizations_slug_format" CHECK ("slug" ~ '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$'), CONSTRAINT "PK_6b031fcd0863e3f6b44230163f9" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_organizations_slug" ON "organizations" ("slug") `);
+        await queryRunner.query(`CREATE TABLE "users" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "email" character varying(320) NOT NULL, "name" character varying(200) NOT NULL, "passwordHash" text NOT NULL, "userKeyDigest" bytea NOT NULL, "isActive" boolean NOT NULL DEFAULT true, "lastSeenAt" TIMESTAMP WITH TIME ZONE, "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "CHK_users_email_lowercase" CHECK ("email" = lower("email")), CONSTRAINT "PK_a3ffb1c0c8416b9fc6f907b7433" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_users_email" ON "users" ("email") `);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_users_user_key_digest" ON "users" ("userKeyDigest") `);
+        await queryRunner.query(`CREATE TYPE "public"."organization_role" AS ENUM('OWNER', 'ADMIN', 'MEMBER', 'VIEWER')`);
+        await queryRunner.query(`CREATE TABLE "service_users" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "organizationId" uuid NOT NULL, "name" character varying(100) NOT NULL, "role" "public"."organization_role" NOT NULL, "createdById" uuid, "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_service_users_organization_name" UNIQUE ("organizationId", "name"), CONSTRAINT "PK_0733c78cc45274ecc054c43cfcb" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_service_users_created_by" ON "service_users" ("createdById") `);
+        await queryRunner.query(`CREATE INDEX "IDX_service_users_organization_page" ON "service_users" ("organizationId", "createdAt", "id") `);
+        await queryRunner.query(`CREATE TABLE "api_tokens" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "organizationId" uuid NOT NULL, "ownerUserId" uuid, "ownerServiceUserId" uuid, "name" character varying(100) NOT NULL, "description" character varying(500), "tokenPrefix" character varying(12) NOT NULL, "secretDigest" bytea NOT NULL, "rights" integer NOT NULL, "createdById" uuid, "expiresAt" TIMESTAMP WITH TIME ZONE, "lastUsedAt" TIMESTAMP WITH TIME ZONE, "lastUsedAddresses" character varying(45) array NOT NULL DEFAULT '{}', "revokedAt" TIMESTAMP WITH TIME ZONE, "revokedReason" character varying(64), "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "CHK_api_tokens_one_owner" CHECK (("ownerUserId" IS NULL) <> ("ownerServiceUserId" IS NULL)), CONSTRAINT "PK_c587455266b5fa8dace7194caac" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_api_tokens_owner_user" ON "api_tokens" ("ownerUserId") `);
+        await queryRunner.query(`CREATE INDEX "IDX_api_tokens_owner_service_user" ON "api_tokens" ("ownerServiceUserId") `);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_api_tokens_secret_digest" ON "api_tokens" ("secretDigest") `);
+        await queryRunner.query(`CREATE INDEX "IDX_api_tokens_created_by" ON "api_tokens" ("createdById") `);
+        await queryRunner.query(`CREATE INDEX "IDX_api_tokens_expires_at" ON "api_tokens" ("expiresAt") `);
+        await queryRunner.query(`CREATE INDEX "IDX_api_tokens_organization_page" ON "api_tokens" ("organizationId", "createdAt", "id") `);
+        await queryRunner.query(`CREATE TABLE "api_token_retired_secrets" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "apiTokenId" uuid NOT NULL, "secretDigest" bytea NOT NULL, "graceEndsAt" TIMESTAMP WITH TIME ZONE NOT NULL, "retiredAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_c936c199b89c7cb76c2b2f43e01" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_api_token_retired_secrets_token" ON "api_token_retired_secrets" ("apiTokenId") `);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_api_token_retired_secrets_digest" ON "api_token_retired_secrets" ("secretDigest") `);
+        await queryRunner.query(`CREATE TABLE "token_expiration_policies" ("organizationId" uuid NOT NULL, "requireExpiration" boolean NOT NULL DEFAULT false, "maxLifetimeDays" integer, "notifyDaysBeforeExpiry" integer, "updatedById" uuid, "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_047ea98e714288ae3705ffc3312" PRIMARY KEY ("organizationId"))`);
+        await queryRunner.query(`CREATE TABLE "audit_events" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "organizationId" uuid, "eventType" character varying(64) NOT NULL, "actorKind" character varying(16) NOT NULL, "actorId" uuid, "actorCredential" character varying(16), "actorTokenId" uuid, "targetType" character varying(32), "targetId" uuid, "clientAddress" character varying(45), "userAgent" character varying(512), "changes" jsonb NOT NULL DEFAULT '{}', "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_910f64d901a5c3e9878f0d4a407" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_audit_events_actor" ON "audit_events" ("actorId") `);
+        await queryRunner.query(`CREATE INDEX "IDX_audit_events_organization_type" ON "audit_events" ("organizationId", "eventType", "createdAt") `);
+        await queryRunner.query(`CREATE INDEX "IDX_audit_events_organization_page" ON "audit_events" ("organizationId", "createdAt", "id") `);
+        await queryRunner.query(`CREATE TABLE "memberships" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "organizationId" uuid NOT NULL, "userId" uuid NOT NULL, "role" "public"."organization_role" NOT NULL, "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), "updatedAt" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_memberships_organization_user" UNIQUE ("organizationId", "userId"), CONSTRAINT "PK_25d28bd932097a9e90495ede7b4" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_memberships_user" ON "memberships" ("userId") `);
+        await queryRunner.query(`CREATE INDEX "IDX_memberships_organization_page" ON "memberships" ("organizationId", "createdAt", "id") `);
+        await queryRunner.query(`CREATE TABLE "personal_access_tokens" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "userId" uuid NOT NULL, "jti" uuid NOT NULL, "name" character varying(100) NOT NULL, "expiresAt" TIMESTAMP WITH TIME ZONE, "lastUsedAt" TIMESTAMP WITH TIME ZONE, "revokedAt" TIMESTAMP WITH TIME ZONE, "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b6dc462fa11dbbb897eb8419735" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_personal_access_tokens_jti" ON "personal_access_tokens" ("jti") `);
+        await queryRunner.query(`CREATE INDEX "IDX_personal_access_tokens_user_page" ON "personal_access_tokens" ("userId", "createdAt", "id") `);
+        await queryRunner.query(`CREATE TABLE "sessions" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "userId" uuid NOT NULL, "digest" bytea NOT NULL, "expiresAt" TIMESTAMP WITH TIME ZONE NOT NULL, "clientAddress" character varying(45), "userAgent" character varying(512), "createdAt" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_3238ef96f18b355b671619111bc" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "IDX_sessions_user" ON "sessions" ("userId") `);
+        await queryRunner.query(`CREATE UNIQUE INDEX "UQ_sessions_digest" ON "sessions" ("digest") `);
+        await queryRunner.query(`CREATE INDEX "IDX_sessions_expires_at" ON "sessions" ("expiresAt") `);
+        await queryRunner.query(`ALTER TABLE "service_users" ADD CONSTRAINT "FK_08d21a0ae2fc7ea051f76fb046d" FOREIGN KEY ("organizationId") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "service_users" ADD CONSTRAINT "FK_376e2765c119d982e578e5f755f" FOREIGN KEY ("createdById") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" ADD CONSTRAINT "FK_8ef95b0556ebce3a4dcdba82359" FOREIGN KEY ("organizationId") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" ADD CONSTRAINT "FK_93e7dda9e25a71bd44981e5dcb3" FOREIGN KEY ("ownerUserId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" ADD CONSTRAINT "FK_f565edcf1ab720056907fe7e883" FOREIGN KEY ("ownerServiceUserId") REFERENCES "service_users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" ADD CONSTRAINT "FK_8a538534fb8712958e2f6568542" FOREIGN KEY ("createdById") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "api_token_retired_secrets" ADD CONSTRAINT "FK_c9085665d9ae256ab4c134a823e" FOREIGN KEY ("apiTokenId") REFERENCES "api_tokens"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "token_expiration_policies" ADD CONSTRAINT "FK_047ea98e714288ae3705ffc3312" FOREIGN KEY ("organizationId") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "audit_events" ADD CONSTRAINT "FK_5f2c9619322e5354049f139a3d3" FOREIGN KEY ("organizationId") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "memberships" ADD CONSTRAINT "FK_98d23786d647f0ccf477b3b2867" FOREIGN KEY ("organizationId") REFERENCES "organizations"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "memberships" ADD CONSTRAINT "FK_187d573e43b2c2aa3960df20b78" FOREIGN KEY ("userId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "personal_access_tokens" ADD CONSTRAINT "FK_39d8e8e9f17b1d4d4ebe0d88356" FOREIGN KEY ("userId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "sessions" ADD CONSTRAINT "FK_57de40bc620f456c7311aa3a1e6" FOREIGN KEY ("userId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE "sessions" DROP CONSTRAINT "FK_57de40bc620f456c7311aa3a1e6"`);
+        await queryRunner.query(`ALTER TABLE "personal_access_tokens" DROP CONSTRAINT "FK_39d8e8e9f17b1d4d4ebe0d88356"`);
+        await queryRunner.query(`ALTER TABLE "memberships" DROP CONSTRAINT "FK_187d573e43b2c2aa3960df20b78"`);
+        await queryRunner.query(`ALTER TABLE "memberships" DROP CONSTRAINT "FK_98d23786d647f0ccf477b3b2867"`);
+        await queryRunner.query(`ALTER TABLE "audit_events" DROP CONSTRAINT "FK_5f2c9619322e5354049f139a3d3"`);
+        await queryRunner.query(`ALTER TABLE "token_expiration_policies" DROP CONSTRAINT "FK_047ea98e714288ae3705ffc3312"`);
+        await queryRunner.query(`ALTER TABLE "api_token_retired_secrets" DROP CONSTRAINT "FK_c9085665d9ae256ab4c134a823e"`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" DROP CONSTRAINT "FK_8a538534fb8712958e2f6568542"`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" DROP CONSTRAINT "FK_f565edcf1ab720056907fe7e883"`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" DROP CONSTRAINT "FK_93e7dda9e25a71bd44981e5dcb3"`);
+        await queryRunner.query(`ALTER TABLE "api_tokens" DROP CONSTRAINT "FK_8ef95b0556ebce3a4dcdba82359"`);
+        await queryRunner.query(`ALTER TABLE "service_users" DROP CONSTRAINT "FK_376e2765c119d982e578e5f755f"`);
+        await queryRunner.query(`ALTER TABLE "service_users" DROP CONSTRAINT "FK_08d21a0ae2fc7ea051f76fb046d"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_sessions_expires_at"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_sessions_digest"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_sessions_user"`);
+        await queryRunner.query(`DROP TABLE "sessions"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_personal_access_tokens_user_page"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_personal_access_tokens_jti"`);
+        await queryRunner.query(`DROP TABLE "personal_access_tokens"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_memberships_organization_page"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_memberships_user"`);
+        await queryRunner.query(`DROP TABLE "memberships"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_organization_page"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_organization_type"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_audit_events_actor"`);
+        await queryRunner.query(`DROP TABLE "audit_events"`);
+        await queryRunner.query(`DROP TABLE "token_expiration_policies"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_api_token_retired_secrets_digest"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_token_retired_secrets_token"`);
+        await queryRunner.query(`DROP TABLE "api_token_retired_secrets"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_tokens_organization_page"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_tokens_expires_at"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_tokens_created_by"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_api_tokens_secret_digest"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_tokens_owner_service_user"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_api_tokens_owner_user"`);
+        await queryRunner.query(`DROP TABLE "api_tokens"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_service_users_organization_page"`);
+        await queryRunner.query(`DROP INDEX "public"."IDX_service_users_created_by"`);
+        await queryRunner.query(`DROP TABLE "service_users"`);
+        await queryRunner.query(`DROP TYPE "public"."organization_role"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_users_user_key_digest"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_users_email"`);
+        await queryRunner.query(`DROP TABLE "users"`);
+        await queryRunner.query(`DROP INDEX "public"."UQ_organizations_slug"`);
+        await queryRunner.query(`DROP TABLE "organizations"`);
+    }
+}

@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express } from 'express';
+import Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Authenticator } from './auth/authenticator';
+import type { Config } from './config';
+import { createContextFactory, type RequestContext } from './context';
+import { createDataSource, migrate } from './db/data-source';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import type { QueryCounter } from './db/query-counter';
+import { createFormatError } from './errors';
+import type { Logger } from './logger';
+import { createSchema } from './schema';
+import { createServices, type Services } from './services';
+
+export type App = {
+  express: Express;
+  dataSource: DataSource;
+  queries: QueryCounter;
+  services: Services;
+  authenticator: Authenticator;
+  /** Stops GraphQL, closes the database connections, and stops the embedded PostgreSQL if one was started. */
+  close(): Promise<void>;
+};
+
+const HOME_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>idgraph</title></head>
+<body><h1>idgraph</h1><p>A GraphQL identity API. Send GraphQL requests to <a href="/graphql"><code>POST /graphql</code></a>.</p></body></html>`;
+
+/** The whole application without `listen`: tests and main.ts both start it this way. */
+export async function createApp(config: Config, log: Logger, options: { httpServer?: Server } = {}): Promise<App> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir, 'idgraph', log);
+    databaseUrl = embedded.url;
+    log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL');
+  }
+  const { dataSource, queries } = createDataSource(databaseUrl, log);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, lazyConnect: false }) : undefined;
+  try {
+    await dataSource.initialize();
+    const applied = await migrate(dataSource);
+    if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+
+    const services = createServices(dataSource, config, redis);
+    const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);
+    const apollo = new ApolloServer<RequestContext>({
+      schema: await createSchema(),
+      formatError: createFormatError(log),
+      includeStacktraceInErrorResponses: false,
+      introspection: config.nodeEnv !== 'production',
+      plugins: [
+        ApolloServerPluginLandingPageDisabled(),
+        ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
+      ],
+    });
+    await apollo.start();
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', config.trustProxy);
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      const requestId = randomUUID();
+      res.locals.requestId = requestId;
+      res.setHeader('x-request-id', requestId);
+      res.on('finish', () => {
+        log.info(
+          {
+            requestId,
+            method: req.method,
+            path: req.path,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            operationName: (req.body as { operationName?: unknown } | undefined)?.operationName ?? undefined,
+          },
+          'request',
+        );
+      });
+      next();
+    });
+    app.get('/', (_req, res) => {
+      res.type('html').send(HOME_PAGE);
+    });
+    app.get('/healthz', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(
+      '/graphql',
+      express.json({ limit: '100kb' }),
+      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log }) }),
+    );
+
+    return {
+      express: app,
+      dataSource,
+      queries,
+      services,
+      authenticator,
+      async close() {
+        await apollo.stop();
+        await dataSource.destroy();
+        redis?.disconnect();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    redis?.disconnect();
+    await embedded?.stop();
+    throw error;
+  }
+}

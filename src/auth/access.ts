@@ -1,0 +1,39 @@
+import { isId } from '../common/ids';
+import type { Loaders } from '../loaders';
+import type { Principal } from './principal';
+import { ROLE_TABLE, type OrganizationRole, type RightSet } from './rights';
+
+/** What the principal may do in one organization, right now. */
+export type OrgAccess = {
+  organizationId: string;
+  role: OrganizationRole;
+  rights: RightSet;
+  tokenScope: 'all' | 'own';
+};
+
+/**
+ * Null when the principal has no standing in the organization (not a member,
+ * a service user of another organization, or a token scoped elsewhere): the
+ * caller then answers NOT_FOUND, so another organization's ids reveal nothing.
+ * A token's rights are intersected with its owner's current role here, at use time.
+ */
+export async function resolveAccess(principal: Principal | null, organizationId: string, loaders: Loaders): Promise<OrgAccess | null> {
+  if (!principal || !isId(organizationId)) return null;
+  if (principal.scope && principal.scope.organizationId !== organizationId) return null;
+  let role: OrganizationRole;
+  if (principal.kind === 'SERVICE_USER') {
+    if (principal.serviceUser.organizationId !== organizationId) return null;
+    role = principal.serviceUser.role;
+  } else {
+    const membership = await loaders.membershipOf.load({ organizationId, userId: principal.id });
+    if (!membership) return null;
+    role = membership.role;
+  }
+  const entry = ROLE_TABLE[role];
+  return {
+    organizationId,
+    role,
+    rights: principal.scope ? entry.rights & principal.scope.rights : entry.rights,
+    tokenScope: entry.tokenScope,
+  };
+}

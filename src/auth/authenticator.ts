@@ -1,0 +1,54 @@
+import type { RateLimits } from '../common/rate-limits';
+import { AuthenticationError } from '../errors';
+import type { SessionsService } from '../modules/sessions/sessions.service';
+import type { UsersService } from '../modules/users/users.service';
+import { parseAuthorizationHeader } from './authorization-header';
+import { CredentialKind, type Principal } from './principal';
+
+/** Verifies one shape of Bearer token; the API-token and JWT verifiers plug in here. */
+export type BearerVerifier = (token: string) => Promise<Principal>;
+
+export type Authentication = { principal: Principal | null; sessionExpired: boolean };
+
+const unsupportedBearer: BearerVerifier = async () => {
+  throw new AuthenticationError('invalid_token', 'invalid token');
+};
+
+/**
+ * Turns a request's Authorization header or session cookie into a Principal.
+ * The header wins over the cookie. A bad header fails the whole request (401),
+ * and counts against the client address's limit of failed credential checks.
+ * A stale cookie does not: it only makes the request anonymous, so a user can
+ * still log in again.
+ */
+export class Authenticator {
+  readonly bearer: Record<'prefixed' | 'jwt', BearerVerifier> = { prefixed: unsupportedBearer, jwt: unsupportedBearer };
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly rateLimits: RateLimits,
+    private readonly tokenPrefix: string,
+  ) {}
+
+  async authenticate(request: { authorization?: string; sessionCookie?: string; clientAddress: string }): Promise<Authentication> {
+    try {
+      const credential = parseAuthorizationHeader(request.authorization, this.tokenPrefix);
+      if (credential?.scheme === 'token') {
+        const user = await this.users.authenticateUserKey(credential.key);
+        return { principal: { kind: 'USER', id: user.id, user, credential: CredentialKind.USER_KEY }, sessionExpired: false };
+      }
+      if (credential?.scheme === 'bearer') {
+        return { principal: await this.bearer[credential.shape](credential.token), sessionExpired: false };
+      }
+    } catch (error) {
+      if (error instanceof AuthenticationError) await this.rateLimits.consumeAuthFailure(request.clientAddress);
+      throw error;
+    }
+    if (request.sessionCookie === undefined) return { principal: null, sessionExpired: false };
+    const session = await this.sessions.resolve(request.sessionCookie);
+    if (!session) return { principal: null, sessionExpired: true };
+    const { user, sessionId } = session;
+    return { principal: { kind: 'USER', id: user.id, user, credential: CredentialKind.SESSION, sessionId }, sessionExpired: false };
+  }
+}

@@ -1,0 +1,50 @@
+import { AuthenticationError } from '../errors';
+import { USER_KEY_PATTERN } from './secrets';
+
+/** What the Authorization header carries, told apart by scheme and, for Bearer, by shape. */
+export type PresentedCredential =
+  | { scheme: 'token'; key: string }
+  | { scheme: 'bearer'; shape: 'jwt' | 'prefixed'; token: string };
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+function looksLikeBearerToken(value: string, tokenPrefix: string): boolean {
+  return value.startsWith(tokenPrefix) || JWT_SHAPE.test(value);
+}
+
+/**
+ * Parses `Authorization: Token <key>` and `Authorization: Bearer <token>`
+ * (schemes case-insensitive). Returns null when there is no header; throws
+ * an AuthenticationError that says what is wrong otherwise.
+ */
+export function parseAuthorizationHeader(header: string | undefined, tokenPrefix: string): PresentedCredential | null {
+  if (header === undefined) return null;
+  const parts = header.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) {
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: it is empty');
+  }
+  if (parts.length === 1) {
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: no credentials provided after the scheme');
+  }
+  if (parts.length > 2) {
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: the credential must not contain spaces');
+  }
+  const [scheme, value] = parts as [string, string];
+  switch (scheme.toLowerCase()) {
+    case 'token':
+      if (USER_KEY_PATTERN.test(value)) return { scheme: 'token', key: value };
+      if (looksLikeBearerToken(value, tokenPrefix)) {
+        throw new AuthenticationError('invalid_request', 'invalid token format: API and access tokens are sent with the Bearer scheme');
+      }
+      throw new AuthenticationError('invalid_token', 'invalid token format: a user key is 40 lowercase hexadecimal characters');
+    case 'bearer':
+      if (value.startsWith(tokenPrefix)) return { scheme: 'bearer', shape: 'prefixed', token: value };
+      if (JWT_SHAPE.test(value)) return { scheme: 'bearer', shape: 'jwt', token: value };
+      if (USER_KEY_PATTERN.test(value)) {
+        throw new AuthenticationError('invalid_request', 'invalid token format: a user key is sent with the Token scheme');
+      }
+      throw new AuthenticationError('invalid_token', 'invalid token format');
+    default:
+      throw new AuthenticationError('invalid_request', 'invalid authorization header: unsupported scheme (use Token or Bearer)');
+  }
+}

@@ -1,0 +1,37 @@
+import type { ServiceUserEntity } from '../modules/service-users/service-user.entity';
+import type { UserEntity } from '../modules/users/user.entity';
+import type { RightSet } from './rights';
+
+export enum CredentialKind {
+  SESSION = 'SESSION',
+  USER_KEY = 'USER_KEY',
+  API_TOKEN = 'API_TOKEN',
+  ACCESS_TOKEN = 'ACCESS_TOKEN',
+}
+
+/** An org-scoped credential (an API token) limits its bearer to one organization and a set of rights. */
+export type TokenScope = { organizationId: string; tokenId: string; rights: RightSet };
+
+export type UserPrincipal = {
+  kind: 'USER';
+  id: string;
+  user: UserEntity;
+  credential: CredentialKind;
+  sessionId?: string;
+  scope?: TokenScope;
+};
+
+export type ServiceUserPrincipal = {
+  kind: 'SERVICE_USER';
+  id: string;
+  serviceUser: ServiceUserEntity;
+  credential: CredentialKind.API_TOKEN;
+  scope: TokenScope;
+};
+
+export type Principal = UserPrincipal | ServiceUserPrincipal;
+
+/** Account-level operations (organizations, user key) need a person signed in as themselves, not an org-scoped token. */
+export function isAccountCredential(principal: Principal): principal is UserPrincipal {
+  return principal.kind === 'USER' && principal.scope === undefined;
+}

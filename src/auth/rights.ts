@@ -1,0 +1,91 @@
+/**
+ * The typed rights model: resources x actions, held as a bit set so that
+ * intersecting a token's rights with its owner's role costs one `&`.
+ */
+export enum OrganizationRole {
+  OWNER = 'OWNER',
+  ADMIN = 'ADMIN',
+  MEMBER = 'MEMBER',
+  VIEWER = 'VIEWER',
+}
+
+export const RESOURCES = ['organization', 'members', 'serviceUsers', 'apiTokens', 'auditLog'] as const;
+export const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
+
+export type Resource = (typeof RESOURCES)[number];
+export type Action = (typeof ACTIONS)[number];
+export type Right = `${Resource}.${Action}`;
+
+/** A set of rights as a bit mask: bit (resourceIndex * 4 + actionIndex). */
+export type RightSet = number;
+
+export const NO_RIGHTS: RightSet = 0;
+
+export function bitOf(right: Right): number {
+  const [resource, action] = right.split('.') as [Resource, Action];
+  return 1 << (RESOURCES.indexOf(resource) * ACTIONS.length + ACTIONS.indexOf(action));
+}
+
+export function rightSet(rights: readonly Right[]): RightSet {
+  return rights.reduce((set, right) => set | bitOf(right), NO_RIGHTS);
+}
+
+export const ALL_RIGHTS: Right[] = RESOURCES.flatMap((resource) => ACTIONS.map((action) => `${resource}.${action}` as Right));
+
+export function has(set: RightSet, right: Right): boolean {
+  return (set & bitOf(right)) !== 0;
+}
+
+export function rightsIn(set: RightSet): Right[] {
+  return ALL_RIGHTS.filter((right) => has(set, right));
+}
+
+/** The rights in `wanted` that `ceiling` does not hold, in canonical order. */
+export function exceeding(wanted: RightSet, ceiling: RightSet): Right[] {
+  return rightsIn(wanted & ~ceiling);
+}
+
+/**
+ * What each role may do in its organization, written once. Token management
+ * for MEMBER and VIEWER is limited to their own tokens (`tokenScope`); OWNER-only
+ * rules that are not a resource x action (granting or changing the OWNER role)
+ * live in the membership service.
+ */
+export const ROLE_TABLE: Record<OrganizationRole, { rights: RightSet; tokenScope: 'all' | 'own' }> = {
+  [OrganizationRole.OWNER]: { rights: rightSet(ALL_RIGHTS), tokenScope: 'all' },
+  [OrganizationRole.ADMIN]: {
+    rights: rightSet(ALL_RIGHTS.filter((right) => right !== 'organization.delete')),
+    tokenScope: 'all',
+  },
+  [OrganizationRole.MEMBER]: {
+    rights: rightSet([
+      'organization.read',
+      'members.read',
+      'apiTokens.read',
+      'apiTokens.create',
+      'apiTokens.update',
+      'apiTokens.delete',
+    ]),
+    tokenScope: 'own',
+  },
+  [OrganizationRole.VIEWER]: {
+    rights: rightSet(['organization.read', 'members.read', 'apiTokens.read']),
+    tokenScope: 'own',
+  },
+};
+
+/** Higher rank, more power: used for "a role can never exceed its granter's". */
+const ROLE_RANK: Record<OrganizationRole, number> = {
+  [OrganizationRole.VIEWER]: 0,
+  [OrganizationRole.MEMBER]: 1,
+  [OrganizationRole.ADMIN]: 2,
+  [OrganizationRole.OWNER]: 3,
+};
+
+export function roleExceeds(role: OrganizationRole, other: OrganizationRole): boolean {
+  return ROLE_RANK[role] > ROLE_RANK[other];
+}
+
+export function rightsOfRole(role: OrganizationRole): RightSet {
+  return ROLE_TABLE[role].rights;
+}

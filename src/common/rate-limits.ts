@@ -1,0 +1,54 @@
+import type Redis from 'ioredis';
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { rateLimited } from '../errors';
+
+/** The table is created by a migration, not by the library, so the schema has one source. */
+export const RATE_LIMIT_TABLE = 'rate_limits';
+
+type Limit = { points: number; windowSeconds: number };
+
+function limiter(keyPrefix: string, limit: Limit, store: { dataSource: DataSource; redis?: Redis }): RateLimiterAbstract {
+  const common = { keyPrefix, points: limit.points, duration: limit.windowSeconds };
+  if (store.redis) return new RateLimiterRedis({ ...common, storeClient: store.redis });
+  return new RateLimiterPostgres({
+    ...common,
+    storeClient: store.dataSource,
+    storeType: 'typeorm',
+    tableName: RATE_LIMIT_TABLE,
+    tableCreated: true,
+    clearExpiredByTimeout: true,
+  });
+}
+
+/**
+ * Limits shared by every instance (PostgreSQL by default, Redis when REDIS_URL
+ * is set). `consume` throws RATE_LIMITED with `retryAfter` once a key is over.
+ */
+export class RateLimits {
+  private readonly login: RateLimiterAbstract;
+  private readonly authFailure: RateLimiterAbstract;
+
+  constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
+    this.login = limiter('login', config.loginRateLimit, store);
+    this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
+  }
+
+  consumeLogin(clientAddress: string): Promise<void> {
+    return consume(this.login, clientAddress);
+  }
+
+  consumeAuthFailure(clientAddress: string): Promise<void> {
+    return consume(this.authFailure, clientAddress);
+  }
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    throw rejection;
+  }
+}

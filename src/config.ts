@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `false`, `true`, a hop count, or a comma-separated list of addresses/subnets, as Express's `trust proxy` takes it. */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((part) => part.trim()).filter(Boolean);
+  });
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+
+const environment = z.object({
+  PORT: integer(0, 65535).default(4000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  IDGRAPH_DATA_DIR: z.string().trim().min(1).default('.data'),
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  TRUST_PROXY: trustProxy.default(false),
+  SESSION_TTL_SECONDS: integer(60, 31_536_000).default(1_209_600),
+  TOKEN_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z0-9]{1,9}_$/, 'must be 2 to 10 lowercase letters or digits, starting with a letter, followed by _')
+    .default('idg_'),
+  LOGIN_RATE_LIMIT: integer(1, 100_000).default(10),
+  LOGIN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  AUTH_FAILURE_RATE_LIMIT: integer(1, 100_000).default(30),
+  AUTH_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: (typeof LOG_LEVELS)[number];
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  trustProxy: boolean | number | string[];
+  sessionTtlSeconds: number;
+  tokenPrefix: string;
+  loginRateLimit: { points: number; windowSeconds: number };
+  authFailureRateLimit: { points: number; windowSeconds: number };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment once; every problem names its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.IDGRAPH_DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    tokenPrefix: e.TOKEN_PREFIX,
+    loginRateLimit: { points: e.LOGIN_RATE_LIMIT, windowSeconds: e.LOGIN_RATE_WINDOW_SECONDS },
+    authFailureRateLimit: { points: e.AUTH_FAILURE_RATE_LIMIT, windowSeconds: e.AUTH_FAILURE_RATE_WINDOW_SECONDS },
+  };
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { resolveAccess, type OrgAccess } from './auth/access';
+import type { Authenticator } from './auth/authenticator';
+import type { Principal } from './auth/principal';
+import { DomainError } from './errors';
+import { createLoaders, type Loaders } from './loaders';
+import type { Logger } from './logger';
+import { SESSION_COOKIE } from './modules/sessions/sessions.service';
+import type { Services } from './services';
+
+export type CookieJar = {
+  set(name: string, value: string, maxAgeSeconds: number): void;
+  clear(name: string): void;
+};
+
+/** Everything a resolver and a service method may know about the request. */
+export type RequestContext = {
+  requestId: string;
+  principal: Principal | null;
+  /** The request carried a session cookie that is no longer valid. */
+  sessionExpired: boolean;
+  clientAddress: string;
+  userAgent: string | null;
+  log: Logger;
+  loaders: Loaders;
+  services: Services;
+  cookies: CookieJar;
+  /** The principal's standing in an organization (memoised for the request). */
+  access(organizationId: string): Promise<OrgAccess | null>;
+};
+
+function cookieJar(req: Request, res: Response): CookieJar {
+  const base = { httpOnly: true, sameSite: 'lax' as const, secure: req.secure, path: '/' };
+  return {
+    set: (name, value, maxAgeSeconds) => res.append('Set-Cookie', serializeCookie(name, value, { ...base, maxAge: maxAgeSeconds })),
+    clear: (name) => res.append('Set-Cookie', serializeCookie(name, '', { ...base, maxAge: 0, expires: new Date(0) })),
+  };
+}
+
+export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger }) {
+  return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
+    const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
+    const clientAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    let authentication;
+    try {
+      authentication = await deps.authenticator.authenticate({
+        authorization: req.headers.authorization,
+        sessionCookie: parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE],
+        clientAddress,
+      });
+    } catch (error) {
+      // Apollo Server answers a GraphQLError thrown here as it is (status and headers from extensions.http).
+      if (error instanceof DomainError) throw new GraphQLError(error.message, { extensions: error.extensions });
+      throw error;
+    }
+    const loaders = createLoaders(deps.dataSource);
+    const accessByOrganization = new Map<string, Promise<OrgAccess | null>>();
+    const context: RequestContext = {
+      requestId,
+      principal: authentication.principal,
+      sessionExpired: authentication.sessionExpired,
+      clientAddress,
+      userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+      log: deps.log.child({ requestId }),
+      loaders,
+      services: deps.services,
+      cookies: cookieJar(req, res),
+      access(organizationId) {
+        let access = accessByOrganization.get(organizationId);
+        if (!access) {
+          access = resolveAccess(context.principal, organizationId, loaders);
+          accessByOrganization.set(organizationId, access);
+        }
+        return access;
+      },
+    };
+    return context;
+  };
+}

@@ -1,0 +1,110 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from './logger';
+
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  RATE_LIMITED = 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/**
+ * An error whose message is written for the client. Anything else is internal
+ * and hidden. graphql-js copies `extensions` of a thrown error onto the
+ * GraphQL error, and Apollo Server takes `extensions.http` for the response's
+ * status and headers (stripping it from the body).
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, ...this.details, ...httpExtensions(this) };
+  }
+}
+
+export const badInput = (field: string, message: string) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const forbidden = (message: string, extensions: Record<string, unknown> = {}) =>
+  new DomainError(ErrorCode.FORBIDDEN, message, extensions);
+export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
+export const rateLimited = (retryAfter: number) =>
+  new DomainError(ErrorCode.RATE_LIMITED, `too many attempts, retry in ${retryAfter} s`, { retryAfter });
+
+/** RFC 6750 error codes for the WWW-Authenticate challenge. */
+export type AuthFailure = 'missing' | 'invalid_request' | 'invalid_token';
+
+export class AuthenticationError extends DomainError {
+  constructor(
+    readonly failure: AuthFailure,
+    message: string,
+  ) {
+    super(ErrorCode.UNAUTHENTICATED, message);
+  }
+}
+
+const REALM = 'idgraph';
+
+/** The challenge of RFC 6750 §3: no error code when no credential was sent at all. */
+export function wwwAuthenticate(failure: AuthFailure, description: string): string {
+  const schemes = failure === 'missing' ? [`Bearer realm="${REALM}"`, `Token realm="${REALM}"`] : [
+    `Bearer realm="${REALM}", error="${failure}", error_description="${description.replace(/"/g, "'")}"`,
+  ];
+  return schemes.join(', ');
+}
+
+/** The HTTP side of an error: Apollo Server reads `extensions.http` and strips it from the body. */
+function httpExtensions(error: DomainError): Record<string, unknown> {
+  if (error instanceof AuthenticationError) {
+    return { http: { status: 401, headers: new Map([['www-authenticate', wwwAuthenticate(error.failure, error.message)]]) } };
+  }
+  if (error.code === ErrorCode.RATE_LIMITED) {
+    return { http: { status: 429, headers: new Map([['retry-after', String(error.details.retryAfter)]]) } };
+  }
+  return {};
+}
+
+/** Codes Apollo Server and graphql-js produce for bad requests; their messages are safe to show. */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  ...Object.values(ErrorCode),
+]);
+
+/** The one formatError: known codes pass, anything else is logged and answered without details. */
+export function createFormatError(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainError) {
+      return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    log.error({ err: original instanceof Error ? { message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'internal error');
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

@@ -1,0 +1,55 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { isId } from './common/ids';
+import { MembershipEntity } from './modules/organizations/membership.entity';
+import { OrganizationEntity } from './modules/organizations/organization.entity';
+import { ServiceUserEntity } from './modules/service-users/service-user.entity';
+import { UserEntity } from './modules/users/user.entity';
+
+type MembershipKey = { organizationId: string; userId: string };
+
+function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
+  const found = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => found.get(id.toLowerCase()) ?? null);
+}
+
+/** A key that is not a UUID can match nothing; keeping it out of the query keeps PostgreSQL from rejecting the batch. */
+const validIds = (ids: readonly string[]) => In(ids.filter(isId).map((id) => id.toLowerCase()));
+
+/** Per-request loaders: one SQL statement per type per tick, results in key order. */
+export function createLoaders(dataSource: DataSource) {
+  const users = dataSource.getRepository(UserEntity);
+  const organizations = dataSource.getRepository(OrganizationEntity);
+  const memberships = dataSource.getRepository(MembershipEntity);
+  const serviceUsers = dataSource.getRepository(ServiceUserEntity);
+
+  return {
+    user: new DataLoader<string, UserEntity | null>(async (ids) => byId(await users.findBy({ id: validIds(ids) }), ids)),
+    organization: new DataLoader<string, OrganizationEntity | null>(async (ids) =>
+      byId(await organizations.findBy({ id: validIds(ids) }), ids),
+    ),
+    serviceUser: new DataLoader<string, ServiceUserEntity | null>(async (ids) =>
+      byId(await serviceUsers.findBy({ id: validIds(ids) }), ids),
+    ),
+    membershipsOfUser: new DataLoader<string, MembershipEntity[]>(async (userIds) => {
+      const rows = await memberships.find({ where: { userId: In([...userIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
+      return userIds.map((userId) => rows.filter((row) => row.userId === userId));
+    }),
+    membershipOf: new DataLoader<MembershipKey, MembershipEntity | null, string>(
+      async (keys) => {
+        const rows = await memberships
+          .createQueryBuilder('m')
+          .where('(m.organizationId, m.userId) IN (SELECT * FROM unnest(CAST(:orgs AS uuid[]), CAST(:users AS uuid[])))', {
+            orgs: keys.map((key) => key.organizationId),
+            users: keys.map((key) => key.userId),
+          })
+          .getMany();
+        const found = new Map(rows.map((row) => [`${row.organizationId}:${row.userId}`, row]));
+        return keys.map((key) => found.get(`${key.organizationId}:${key.userId}`) ?? null);
+      },
+      { cacheKeyFn: (key) => `${key.organizationId}:${key.userId}` },
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

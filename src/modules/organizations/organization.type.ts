@@ -1,0 +1,109 @@
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { OrganizationRole } from '../../auth/rights';
+import { Connection } from '../../common/connection';
+import type { MembershipEntity } from './membership.entity';
+import type { OrganizationEntity } from './organization.entity';
+
+@ObjectType('Organization')
+export class OrganizationType {
+  @Field(() => ID) id: string;
+  @Field() name: string;
+  @Field() slug: string;
+  @Field() createdAt: Date;
+}
+
+export function toOrganizationType(organization: OrganizationEntity): OrganizationType {
+  return { id: organization.id, name: organization.name, slug: organization.slug, createdAt: organization.createdAt };
+}
+
+@ObjectType('Membership')
+export class MembershipType {
+  @Field(() => ID) id: string;
+  @Field(() => OrganizationRole) role: OrganizationRole;
+  @Field() createdAt: Date;
+  organizationId: string;
+  userId: string;
+}
+
+export function toMembershipType(membership: MembershipEntity): MembershipType {
+  return {
+    id: membership.id,
+    role: membership.role,
+    createdAt: membership.createdAt,
+    organizationId: membership.organizationId,
+    userId: membership.userId,
+  };
+}
+
+@ObjectType()
+export class MembershipConnection extends Connection(MembershipType, 'Membership') {}
+
+@InputType()
+export class CreateOrganizationInput {
+  @Field() name: string;
+  @Field(() => String, { nullable: true, description: 'Lowercase letters, digits and hyphens; made from the name when absent.' })
+  slug?: string | null;
+}
+
+@ObjectType()
+export class CreateOrganizationPayload {
+  @Field(() => OrganizationType) organization: OrganizationType;
+}
+
+@InputType()
+export class UpdateOrganizationInput {
+  @Field(() => ID) id: string;
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) slug?: string | null;
+}
+
+@ObjectType()
+export class UpdateOrganizationPayload {
+  @Field(() => OrganizationType) organization: OrganizationType;
+}
+
+@InputType()
+export class DeleteOrganizationInput {
+  @Field(() => ID) id: string;
+}
+
+@ObjectType()
+export class DeleteOrganizationPayload {
+  @Field(() => ID) deletedOrganizationId: string;
+}
+
+@InputType()
+export class AddMemberInput {
+  @Field(() => ID) organizationId: string;
+  @Field({ description: 'The email of an existing account.' }) email: string;
+  @Field(() => OrganizationRole) role: OrganizationRole;
+}
+
+@ObjectType()
+export class AddMemberPayload {
+  @Field(() => MembershipType) membership: MembershipType;
+}
+
+@InputType()
+export class UpdateMemberRoleInput {
+  @Field(() => ID) organizationId: string;
+  @Field(() => ID) userId: string;
+  @Field(() => OrganizationRole) role: OrganizationRole;
+}
+
+@ObjectType()
+export class UpdateMemberRolePayload {
+  @Field(() => MembershipType) membership: MembershipType;
+}
+
+@InputType()
+export class RemoveMemberInput {
+  @Field(() => ID) organizationId: string;
+  @Field(() => ID) userId: string;
+}
+
+@ObjectType()
+export class RemoveMemberPayload {
+  @Field(() => ID) removedUserId: string;
+  @Field(() => OrganizationType) organization: OrganizationType;
+}

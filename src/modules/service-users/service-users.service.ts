@@ -1,0 +1,107 @@
+import type { DataSource } from 'typeorm';
+import { roleExceeds, type OrganizationRole } from '../../auth/rights';
+import { paginate, type Page, type PageArgs } from '../../common/pagination';
+import type { RequestContext } from '../../context';
+import { uniqueViolation } from '../../db/errors';
+import { conflict, forbidden, notFound } from '../../errors';
+import { AuditEventType, type AuditService } from '../audit/audit.service';
+import { checkName } from '../users/validation';
+import { ServiceUserEntity } from './service-user.entity';
+
+const DUPLICATE_NAME = 'name: a service user with this name already exists in the organization';
+
+export class ServiceUsersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A service user's role can never exceed that of whoever grants it. */
+  private async checkRoleCeiling(ctx: RequestContext, organizationId: string, role: OrganizationRole): Promise<void> {
+    const access = await ctx.access(organizationId);
+    if (!access) throw notFound('organization');
+    if (roleExceeds(role, access.role)) throw forbidden(`role: ${role} exceeds your own role ${access.role}`);
+  }
+
+  async create(ctx: RequestContext, input: { organizationId: string; name: string; role: OrganizationRole }): Promise<ServiceUserEntity> {
+    const name = checkName('name', input.name, 100);
+    await this.checkRoleCeiling(ctx, input.organizationId, input.role);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const serviceUser = await manager.save(
+          manager.create(ServiceUserEntity, {
+            organizationId: input.organizationId,
+            name,
+            role: input.role,
+            createdById: ctx.principal?.kind === 'USER' ? ctx.principal.id : null,
+          }),
+        );
+        await this.audit.record(manager, ctx, {
+          organizationId: input.organizationId,
+          eventType: AuditEventType.SERVICE_USER_CREATED,
+          targetType: 'service_user',
+          targetId: serviceUser.id,
+          changes: { name, role: input.role },
+        });
+        return serviceUser;
+      });
+    } catch (error) {
+      if (uniqueViolation(error) === 'UQ_service_users_organization_name') throw conflict(DUPLICATE_NAME);
+      throw error;
+    }
+  }
+
+  async update(ctx: RequestContext, input: { id: string; name?: string | null; role?: OrganizationRole | null }): Promise<ServiceUserEntity> {
+    const serviceUser = await ctx.loaders.serviceUser.load(input.id);
+    if (!serviceUser) throw notFound('service user');
+    const changes: Partial<Pick<ServiceUserEntity, 'name' | 'role'>> = {};
+    if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
+    if (input.role !== undefined && input.role !== null) {
+      await this.checkRoleCeiling(ctx, serviceUser.organizationId, input.role);
+      await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
+      changes.role = input.role;
+    }
+    if (Object.keys(changes).length === 0) return serviceUser;
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await manager.update(ServiceUserEntity, { id: serviceUser.id }, changes);
+        await this.audit.record(manager, ctx, {
+          organizationId: serviceUser.organizationId,
+          eventType: AuditEventType.SERVICE_USER_UPDATED,
+          targetType: 'service_user',
+          targetId: serviceUser.id,
+          changes,
+        });
+        return { ...serviceUser, ...changes };
+      });
+    } catch (error) {
+      if (uniqueViolation(error) === 'UQ_service_users_organization_name') throw conflict(DUPLICATE_NAME);
+      throw error;
+    }
+  }
+
+  /** Its tokens go with it (foreign key ON DELETE CASCADE): deleting a bot revokes everything it held. */
+  async delete(ctx: RequestContext, id: string): Promise<ServiceUserEntity> {
+    const serviceUser = await ctx.loaders.serviceUser.load(id);
+    if (!serviceUser) throw notFound('service user');
+    await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(ServiceUserEntity, { id: serviceUser.id });
+      await this.audit.record(manager, ctx, {
+        organizationId: serviceUser.organizationId,
+        eventType: AuditEventType.SERVICE_USER_DELETED,
+        targetType: 'service_user',
+        targetId: serviceUser.id,
+        changes: { name: serviceUser.name, role: serviceUser.role },
+      });
+    });
+    return serviceUser;
+  }
+
+  list(organizationId: string, args: PageArgs): Promise<Page<ServiceUserEntity>> {
+    return paginate(
+      this.dataSource.getRepository(ServiceUserEntity).createQueryBuilder('s').where('s.organizationId = :organizationId', { organizationId }),
+      args,
+    );
+  }
+}

@@ -1,0 +1,50 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config';
+import type { RequestContext } from '../../context';
+import { newSessionSecret, SESSION_SECRET_PATTERN, sha256 } from '../../auth/secrets';
+import type { UserEntity } from '../users/user.entity';
+import { SessionEntity } from './session.entity';
+
+export const SESSION_COOKIE = 'idgraph_session';
+
+/** Server-side browser sessions: the cookie holds a random secret, the table its digest. */
+export class SessionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: Config,
+  ) {}
+
+  async start(ctx: RequestContext, user: UserEntity): Promise<void> {
+    const secret = newSessionSecret();
+    await this.dataSource.getRepository(SessionEntity).insert({
+      userId: user.id,
+      digest: sha256(secret),
+      expiresAt: new Date(Date.now() + this.config.sessionTtlSeconds * 1000),
+      clientAddress: ctx.clientAddress,
+      userAgent: ctx.userAgent,
+    });
+    ctx.cookies.set(SESSION_COOKIE, secret, this.config.sessionTtlSeconds);
+  }
+
+  /** The live session and its active user for a cookie value, or null. */
+  async resolve(secret: string): Promise<{ sessionId: string; user: UserEntity } | null> {
+    if (!SESSION_SECRET_PATTERN.test(secret)) return null;
+    const session = await this.dataSource
+      .getRepository(SessionEntity)
+      .createQueryBuilder('session')
+      .innerJoinAndSelect('session.user', 'user')
+      .where('session.digest = :digest', { digest: sha256(secret) })
+      .andWhere('session.expiresAt > now()')
+      .andWhere('user.isActive')
+      .getOne();
+    return session?.user ? { sessionId: session.id, user: session.user } : null;
+  }
+
+  async end(ctx: RequestContext): Promise<void> {
+    const principal = ctx.principal;
+    if (principal?.kind === 'USER' && principal.sessionId) {
+      await this.dataSource.getRepository(SessionEntity).delete({ id: principal.sessionId });
+    }
+    ctx.cookies.clear(SESSION_COOKIE);
+  }
+}

@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import { isAccountCredential } from '../../auth/principal';
+import { newUserKey, sha256 } from '../../auth/secrets';
+import type { RateLimits } from '../../common/rate-limits';
+import type { RequestContext } from '../../context';
+import { uniqueViolation } from '../../db/errors';
+import { AuthenticationError, DomainError, ErrorCode, conflict, forbidden } from '../../errors';
+import type { SessionsService } from '../sessions/sessions.service';
+import { decoyHash, hashPassword, verifyPassword } from './password';
+import { UserEntity } from './user.entity';
+import { checkName, checkPassword, normalizeEmail } from './validation';
+
+export type SignUpInput = { email: string; password: string; name: string };
+export type LogInInput = { email: string; password: string };
+
+export class UsersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsService,
+    private readonly rateLimits: RateLimits,
+  ) {}
+
+  private get users() {
+    return this.dataSource.getRepository(UserEntity);
+  }
+
+  /** Creates the account and returns its user key, the only time the key is ever shown. */
+  async signUp(_ctx: RequestContext, input: SignUpInput): Promise<{ user: UserEntity; userKey: string }> {
+    const email = normalizeEmail(input.email);
+    const password = checkPassword(input.password);
+    const name = checkName('name', input.name, 200);
+    const userKey = newUserKey();
+    const passwordHash = await hashPassword(password);
+    try {
+      const user = await this.users.save(this.users.create({ email, name, passwordHash, userKeyDigest: sha256(userKey), isActive: true }));
+      return { user, userKey };
+    } catch (error) {
+      if (uniqueViolation(error) === 'UQ_users_email') throw conflict('email: an account with this email already exists');
+      throw error;
+    }
+  }
+
+  /** One answer for an unknown email, a wrong password and an inactive account. */
+  async logIn(ctx: RequestContext, input: LogInInput): Promise<UserEntity> {
+    await this.rateLimits.consumeLogin(ctx.clientAddress);
+    const email = input.email.trim().toLowerCase();
+    const user = email.length <= 320 ? await this.users.findOneBy({ email }) : null;
+    const passwordMatches = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
+    if (!user || !passwordMatches || !user.isActive) {
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid email or password');
+    }
+    await this.sessions.start(ctx, user);
+    return user;
+  }
+
+  async logOut(ctx: RequestContext): Promise<void> {
+    await this.sessions.end(ctx);
+  }
+
+  /** A new key; the old one stops working at once. */
+  async regenerateUserKey(ctx: RequestContext): Promise<string> {
+    const principal = ctx.principal;
+    if (!principal || !isAccountCredential(principal)) throw forbidden('only a signed-in user can regenerate their user key');
+    const userKey = newUserKey();
+    await this.users.update({ id: principal.id }, { userKeyDigest: sha256(userKey) });
+    return userKey;
+  }
+
+  /** The active user behind a user key: one indexed lookup by digest. */
+  async authenticateUserKey(key: string): Promise<UserEntity> {
+    const user = await this.users.findOneBy({ userKeyDigest: sha256(key) });
+    if (!user) throw new AuthenticationError('invalid_token', 'invalid or expired token');
+    if (!user.isActive) throw new AuthenticationError('invalid_token', 'invalid token: the user is inactive');
+    return user;
+  }
+}

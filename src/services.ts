@@ -1,0 +1,28 @@
+import type Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { RateLimits } from './common/rate-limits';
+import type { Config } from './config';
+import { AuditService } from './modules/audit/audit.service';
+import { MembershipsService } from './modules/organizations/memberships.service';
+import { OrganizationsService } from './modules/organizations/organizations.service';
+import { ServiceUsersService } from './modules/service-users/service-users.service';
+import { SessionsService } from './modules/sessions/sessions.service';
+import { UsersService } from './modules/users/users.service';
+
+/** The application's services, made once per app; each method takes the request's context. */
+export function createServices(dataSource: DataSource, config: Config, redis?: Redis) {
+  const audit = new AuditService();
+  const rateLimits = new RateLimits(config, { dataSource, redis });
+  const sessions = new SessionsService(dataSource, config);
+  return {
+    audit,
+    rateLimits,
+    sessions,
+    users: new UsersService(dataSource, sessions, rateLimits),
+    organizations: new OrganizationsService(dataSource, audit),
+    memberships: new MembershipsService(dataSource, audit),
+    serviceUsers: new ServiceUsersService(dataSource, audit),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
