@@ -75,7 +75,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
           {
             requestId,
             method: req.method,
-            path: req.path,
+            path: req.originalUrl.split('?')[0],
             status: res.statusCode,
             ms: Number(process.hrtime.bigint() - started) / 1e6,
             operationName: (req.body as { operationName?: unknown } | undefined)?.operationName ?? undefined,

@@ -1,0 +1,67 @@
+import { onlyError, startTestServer, type TestServer } from './support/server';
+import { PASSWORD, signUp } from './support/factories';
+
+const LOG_IN = `mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }`;
+
+describe('rate limits per client address', () => {
+  let server: TestServer;
+  let second: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' });
+    // A second instance on the same database: the limits hold across instances.
+    second = await startTestServer({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' }, server.databaseUrl);
+  });
+  afterAll(async () => {
+    await second.close();
+    await server.close();
+  });
+
+  it('logIn: the fourth attempt from one address is RATE_LIMITED with retryAfter, across instances', async () => {
+    const user = await signUp(server, 'limited');
+    const from = { 'x-forwarded-for': '203.0.113.7' };
+    const input = { email: user.email, password: 'wrong password!!' };
+    expect(onlyError(await server.gql(LOG_IN, { input }, from)).extensions?.code).toBe('UNAUTHENTICATED');
+    expect(onlyError(await second.gql(LOG_IN, { input }, from)).extensions?.code).toBe('UNAUTHENTICATED');
+    expect(onlyError(await server.gql(LOG_IN, { input }, from)).extensions?.code).toBe('UNAUTHENTICATED');
+    const limited = await second.gql(LOG_IN, { input: { email: user.email, password: PASSWORD } }, from);
+    const error = onlyError(limited);
+    expect(error.extensions?.code).toBe('RATE_LIMITED');
+    expect(error.extensions?.retryAfter).toBeGreaterThan(0);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('set-cookie')).toBeNull();
+
+    // Another address is not affected.
+    const other = await server.gql(LOG_IN, { input: { email: user.email, password: PASSWORD } }, { 'x-forwarded-for': '203.0.113.8' });
+    expect(other.body.data?.logIn.user.id).toBe(user.id);
+  });
+
+  it('failed credential checks: the third bad key from one address is answered 429', async () => {
+    const from = { 'x-forwarded-for': '198.51.100.9' };
+    const bad = { ...from, authorization: `Token ${'0'.repeat(40)}` };
+    expect((await server.gql(`{ me { id } }`, {}, bad)).status).toBe(401);
+    expect((await second.gql(`{ me { id } }`, {}, bad)).status).toBe(401);
+    const limited = await server.gql(`{ me { id } }`, {}, bad);
+    expect(limited.status).toBe(429);
+    expect(onlyError(limited).extensions).toMatchObject({ code: 'RATE_LIMITED' });
+  });
+});
+
+describe('X-Forwarded-For is honoured only when TRUST_PROXY says so', () => {
+  let untrusting: TestServer;
+  beforeAll(async () => {
+    untrusting = await startTestServer({ LOGIN_RATE_LIMIT: '2' });
+  });
+  afterAll(() => untrusting.close());
+
+  it('counts every attempt from the socket address, whatever X-Forwarded-For claims', async () => {
+    const input = { email: 'nobody@example.com', password: 'wrong password!!' };
+    await untrusting.gql(LOG_IN, { input }, { 'x-forwarded-for': '192.0.2.1' });
+    await untrusting.gql(LOG_IN, { input }, { 'x-forwarded-for': '192.0.2.2' });
+    const third = await untrusting.gql(LOG_IN, { input }, { 'x-forwarded-for': '192.0.2.3' });
+    expect(onlyError(third).extensions?.code).toBe('RATE_LIMITED');
+    const [event] = await untrusting.app.dataSource.query(`SELECT count(*)::int AS n FROM rate_limits WHERE key LIKE 'login:%192.0.2.%'`);
+    expect(event.n).toBe(0);
+  });
+});
