@@ -36,7 +36,7 @@ export function describePermission(spec: PermissionSpec): string {
     case 'account':
       return 'a user with an account credential (session, user key or access token)';
     case 'organization':
-      return `organization right ${spec.right ?? '(any member)'}${spec.note ? ` — ${spec.note}` : ''}`;
+      return `${spec.right ? `organization right ${spec.right}` : 'standing in the organization'}${spec.note ? ` — ${spec.note}` : ''}`;
   }
 }
 

@@ -11,19 +11,18 @@ export type GraphQLResponse<T = any> = {
   body: { data?: T | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
 };
 
-export type Headers_ = Record<string, string>;
-
 export type TestServer = {
   url: string;
+  databaseUrl: string;
   app: App;
   /** Every log line the server wrote, as text. */
   logs: string[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Headers_): Promise<GraphQLResponse<T>>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 };
 
 /** Environment for a test server; anything given here wins over the defaults. */
-export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer & { databaseUrl: string; dropDatabase: () => Promise<void> }> {
+export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
   const database = databaseUrl ? { url: databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -45,7 +44,6 @@ export async function startTestServer(env: Record<string, string> = {}, database
     app,
     logs,
     databaseUrl: database.url,
-    dropDatabase: database.drop,
     async gql(query, variables, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',

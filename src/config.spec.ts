@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has a default for everything a newcomer needs', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      nodeEnv: 'development',
+      logLevel: 'info',
+      databaseUrl: undefined,
+      trustProxy: false,
+      sessionTtlSeconds: 1_209_600,
+      tokenPrefix: 'idg_',
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+  });
+
+  it.each([
+    ['TRUST_PROXY', 'true', true],
+    ['TRUST_PROXY', '2', 2],
+    ['TRUST_PROXY', 'loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+    ['TRUST_PROXY', 'false', false],
+  ])('parses %s=%s', (name, value, expected) => {
+    expect(loadConfig({ [name]: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://localhost/x'],
+    ['SESSION_TTL_SECONDS', '5'],
+    ['REDIS_URL', 'http://localhost'],
+    ['TOKEN_PREFIX', 'IDG'],
+  ])('refuses %s=%s with a message naming the variable', (name, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).message).toContain(name);
+  });
+});
