@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 data_dir=$(mktemp -d /tmp/idgraph-readme-XXXXXX)
 chmod 755 "$data_dir"
 log="$data_dir/server.log"
-PORT=4000 IDGRAPH_DATA_DIR="$data_dir" npm start >"$log" 2>&1 &
+# Its own process group, so that stopping it reaches node behind npm (npm does not pass SIGTERM on).
+PORT=4000 IDGRAPH_DATA_DIR="$data_dir" setsid npm start >"$log" 2>&1 &
 server=$!
 cleanup() {
-  kill "$server" 2>/dev/null || true
+  kill -TERM -- "-$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
+  for _ in $(seq 1 20); do pgrep -f "postgres -D $data_dir" >/dev/null || break; sleep 0.5; done
   rm -rf "$data_dir"
 }
 trap cleanup EXIT

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: authenticated requests against an anonymous `{ __typename }`
+ * baseline on the same server in the same run, so the ratios hold on a noisy
+ * machine. Uses DATABASE_URL when set, else the embedded PostgreSQL in a
+ * temporary folder. BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 10).
+ */
+import 'reflect-metadata';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+type Scenario = { name: string; query: string; headers: Record<string, string> };
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
+  await chmod(dataDir, 0o755);
+  const config = loadConfig({
+    ...process.env,
+    IDGRAPH_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    LOGIN_RATE_LIMIT: '100000',
+    AUTH_FAILURE_RATE_LIMIT: '100000',
+  });
+  const httpServer = createServer();
+  const app = await createApp(config, createLogger('silent'), { httpServer });
+  httpServer.on('request', app.express);
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`;
+
+  const post = async (query: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+    return { body: (await response.json()) as any, setCookie: response.headers.get('set-cookie') ?? '' };
+  };
+  const email = `bench-${Date.now()}@example.com`;
+  const signUp = await post(`mutation { signUp(input: { email: "${email}", password: "correct horse battery", name: "Bench" }) { userKey } }`);
+  const userKey: string = signUp.body.data.signUp.userKey;
+  const logIn = await post(`mutation { logIn(input: { email: "${email}", password: "correct horse battery" }) { user { id } } }`);
+  const cookie = /idgraph_session=[^;]+/.exec(logIn.setCookie)![0];
+
+  const baseline: Scenario = { name: 'baseline { __typename }, no credential', query: '{ __typename }', headers: {} };
+  const scenarios: Scenario[] = [
+    { name: '{ viewer { id } } with a user key', query: '{ viewer { id } }', headers: { authorization: `Token ${userKey}` } },
+    { name: '{ viewer { id } } with a session cookie', query: '{ viewer { id } }', headers: { cookie } },
+  ];
+
+  const run = async (scenario: Scenario, duration = SECONDS) => {
+    const before = app.queries.count;
+    const result = await autocannon({
+      url,
+      method: 'POST',
+      connections: CONNECTIONS,
+      duration,
+      headers: { 'content-type': 'application/json', ...scenario.headers },
+      body: JSON.stringify({ query: scenario.query }),
+    });
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return {
+      name: scenario.name,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      sqlPerRequest: (app.queries.count - before) / result.requests.total,
+    };
+  };
+
+  // Warm-up, so the JIT and the connection pool are the same for every scenario.
+  for (const scenario of [baseline, ...scenarios]) await run(scenario, 1);
+  // The baseline runs before and after, and the mean of both is the reference.
+  const first = await run(baseline);
+  const measured = [];
+  for (const scenario of scenarios) measured.push(await run(scenario));
+  const last = await run(baseline);
+  const reference = (first.rps + last.rps) / 2;
+
+  const rows = [first, ...measured, last].map((row) => ({
+    scenario: row.name,
+    'req/s': row.rps.toFixed(0),
+    'p50 ms': row.p50,
+    'p99 ms': row.p99,
+    'ratio to baseline': (row.rps / reference).toFixed(2),
+    'SQL per request': row.sqlPerRequest.toFixed(2),
+  }));
+  console.log(`idgraph bench: ${SECONDS}s per scenario, ${CONNECTIONS} connections, ${os.cpus().length} cores`);
+  console.table(rows);
+
+  await app.close();
+  await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
