@@ -1,16 +1,27 @@
+import { randomBytes } from 'node:crypto';
 import { onlyError, startTestServer, type TestServer } from './support/server';
 import { PASSWORD, signUp } from './support/factories';
 
 const LOG_IN = `mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }`;
 
-describe('rate limits per client address', () => {
+/** PostgreSQL always; Redis too when the run has one (.ci/run sets TEST_REDIS_URL when Redis answers). */
+const STORES: [string, Record<string, string>][] = [
+  ['PostgreSQL', {}],
+  ...(process.env.TEST_REDIS_URL ? [['Redis', { REDIS_URL: process.env.TEST_REDIS_URL }] as [string, Record<string, string>]] : []),
+];
+
+/** Addresses unique to this run, since a Redis store outlives the test database. */
+const address = (n: number) => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::${n}`;
+
+describe.each(STORES)('rate limits per client address, kept in %s', (_store, storeEnv) => {
   let server: TestServer;
   let second: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' });
+    const env = { ...storeEnv, TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' };
+    server = await startTestServer(env);
     // A second instance on the same database: the limits hold across instances.
-    second = await startTestServer({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' }, server.databaseUrl);
+    second = await startTestServer(env, server.databaseUrl);
   });
   afterAll(async () => {
     await second.close();
@@ -19,7 +30,7 @@ describe('rate limits per client address', () => {
 
   it('logIn: the fourth attempt from one address is RATE_LIMITED with retryAfter, across instances', async () => {
     const user = await signUp(server, 'limited');
-    const from = { 'x-forwarded-for': '203.0.113.7' };
+    const from = { 'x-forwarded-for': address(7) };
     const input = { email: user.email, password: 'wrong password!!' };
     expect(onlyError(await server.gql(LOG_IN, { input }, from)).extensions?.code).toBe('UNAUTHENTICATED');
     expect(onlyError(await second.gql(LOG_IN, { input }, from)).extensions?.code).toBe('UNAUTHENTICATED');
@@ -33,12 +44,12 @@ describe('rate limits per client address', () => {
     expect(limited.headers.get('set-cookie')).toBeNull();
 
     // Another address is not affected.
-    const other = await server.gql(LOG_IN, { input: { email: user.email, password: PASSWORD } }, { 'x-forwarded-for': '203.0.113.8' });
+    const other = await server.gql(LOG_IN, { input: { email: user.email, password: PASSWORD } }, { 'x-forwarded-for': address(8) });
     expect(other.body.data?.logIn.user.id).toBe(user.id);
   });
 
   it('failed credential checks: the third bad key from one address is answered 429', async () => {
-    const from = { 'x-forwarded-for': '198.51.100.9' };
+    const from = { 'x-forwarded-for': address(9) };
     const bad = { ...from, authorization: `Token ${'0'.repeat(40)}` };
     expect((await server.gql(`{ me { id } }`, {}, bad)).status).toBe(401);
     expect((await second.gql(`{ me { id } }`, {}, bad)).status).toBe(401);
