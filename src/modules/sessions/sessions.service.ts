@@ -16,7 +16,10 @@ export class SessionsService {
 
   async start(ctx: RequestContext, user: UserEntity): Promise<void> {
     const secret = newSessionSecret();
-    await this.dataSource.getRepository(SessionEntity).insert({
+    const sessions = this.dataSource.getRepository(SessionEntity);
+    // Expired sessions are swept here, per user, rather than by a job: they are never read again.
+    await sessions.createQueryBuilder().delete().where('"userId" = :userId AND "expiresAt" <= now()', { userId: user.id }).execute();
+    await sessions.insert({
       userId: user.id,
       digest: sha256(secret),
       expiresAt: new Date(Date.now() + this.config.sessionTtlSeconds * 1000),
