@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
@@ -31,6 +31,25 @@ export type App = {
 
 const HOME_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>idgraph</title></head>
 <body><h1>idgraph</h1><p>A GraphQL identity API. Send GraphQL requests to <a href="/graphql"><code>POST /graphql</code></a>.</p></body></html>`;
+
+/**
+ * Errors raised before GraphQL runs (a body that is not JSON, too large, of a
+ * wrong type) answered in the GraphQL error shape, never Express's HTML page
+ * with its stack trace.
+ */
+function httpErrorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message = (error as { expose?: boolean; message?: string }).expose ? (error as Error).message : 'bad request';
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'internal error');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}
 
 /** The whole application without `listen`: tests and main.ts both start it this way. */
 export async function createApp(config: Config, log: Logger, options: { httpServer?: Server } = {}): Promise<App> {
@@ -96,6 +115,11 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       express.json({ limit: '100kb' }),
       expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log }) }),
     );
+
+    app.use((_req, res) => {
+      res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+    });
+    app.use(httpErrorHandler(log));
 
     return {
       express: app,
