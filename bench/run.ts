@@ -5,7 +5,7 @@
  * temporary folder. BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 10).
  */
 import 'reflect-metadata';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -22,7 +22,6 @@ type Scenario = { name: string; query: string; headers: Record<string, string> }
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
-  await chmod(dataDir, 0o755);
   const config = loadConfig({
     ...process.env,
     IDGRAPH_DATA_DIR: dataDir,

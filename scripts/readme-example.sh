@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data_dir=$(mktemp -d /tmp/idgraph-readme-XXXXXX)
-chmod 755 "$data_dir"
 log="$data_dir/server.log"
 # Its own process group, so that stopping it reaches node behind npm (npm does not pass SIGTERM on).
 PORT=4000 IDGRAPH_DATA_DIR="$data_dir" setsid npm start >"$log" 2>&1 &

