@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
-/** A fresh database for one test file, cloned from the migrated template made by global-setup. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database for one test file, cloned from the migrated template made
+ * by global-setup; `{ empty: true }` for one without any migration applied.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.IDGRAPH_TEST_SERVER_URL;
   const template = process.env.IDGRAPH_TEST_TEMPLATE;
   if (!serverUrl || !template) throw new Error('test/support/global-setup.ts did not run');
@@ -10,7 +13,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    await admin.query(options.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${template}`);
   } finally {
     await admin.end();
   }
