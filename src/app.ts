@@ -67,8 +67,9 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const applied = await migrate(dataSource);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
-    const services = createServices(dataSource, config, redis);
+    const services = createServices(dataSource, config, log, redis);
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);
+    authenticator.bearer.prefixed = (token, origin) => services.apiTokens.verify(token, origin);
     const apollo = new ApolloServer<RequestContext>({
       schema: await createSchema(),
       formatError: createFormatError(log),
@@ -129,6 +130,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       authenticator,
       async close() {
         await apollo.stop();
+        await services.tokenUsage.stop();
         await dataSource.destroy();
         redis?.disconnect();
         await embedded?.stop();

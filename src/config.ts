@@ -45,6 +45,12 @@ const environment = z.object({
   LOGIN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   AUTH_FAILURE_RATE_LIMIT: integer(1, 100_000).default(30),
   AUTH_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  TOKEN_RATE_LIMIT: integer(1, 100_000).default(10),
+  TOKEN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  TOKEN_USAGE_FLUSH_SECONDS: integer(1, 3600).default(5),
+  EXPIRY_NOTIFICATION_INTERVAL_SECONDS: integer(0, 86_400).default(3600),
+  SMTP_URL: optionalUrl(['smtp', 'smtps']),
+  SMTP_FROM: z.string().trim().min(3).default('idgraph <no-reply@localhost>'),
 });
 
 export type Config = {
@@ -60,6 +66,12 @@ export type Config = {
   tokenPrefix: string;
   loginRateLimit: { points: number; windowSeconds: number };
   authFailureRateLimit: { points: number; windowSeconds: number };
+  tokenRateLimit: { points: number; windowSeconds: number };
+  tokenUsageFlushSeconds: number;
+  /** 0 turns the in-process expiry notification job off. */
+  expiryNotificationIntervalSeconds: number;
+  smtpUrl: string | undefined;
+  smtpFrom: string;
 };
 
 export class ConfigError extends Error {
@@ -89,5 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenPrefix: e.TOKEN_PREFIX,
     loginRateLimit: { points: e.LOGIN_RATE_LIMIT, windowSeconds: e.LOGIN_RATE_WINDOW_SECONDS },
     authFailureRateLimit: { points: e.AUTH_FAILURE_RATE_LIMIT, windowSeconds: e.AUTH_FAILURE_RATE_WINDOW_SECONDS },
+    tokenRateLimit: { points: e.TOKEN_RATE_LIMIT, windowSeconds: e.TOKEN_RATE_WINDOW_SECONDS },
+    tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,
+    expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,
+    smtpUrl: e.SMTP_URL,
+    smtpFrom: e.SMTP_FROM,
   };
 }

@@ -45,12 +45,14 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
   return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     const clientAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const userAgent = req.headers['user-agent']?.slice(0, 512) ?? null;
     let authentication;
     try {
       authentication = await deps.authenticator.authenticate({
         authorization: req.headers.authorization,
         sessionCookie: parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE],
         clientAddress,
+        userAgent,
       });
     } catch (error) {
       // Apollo Server answers a GraphQLError thrown here as it is (status and headers from extensions.http).
@@ -64,7 +66,7 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
       principal: authentication.principal,
       sessionExpired: authentication.sessionExpired,
       clientAddress,
-      userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+      userAgent,
       log: deps.log.child({ requestId }),
       loaders,
       services: deps.services,

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { isId } from './common/ids';
+import { ApiTokenEntity } from './modules/api-tokens/api-token.entity';
 import { MembershipEntity } from './modules/organizations/membership.entity';
 import { OrganizationEntity } from './modules/organizations/organization.entity';
 import { ServiceUserEntity } from './modules/service-users/service-user.entity';
@@ -22,6 +23,7 @@ export function createLoaders(dataSource: DataSource) {
   const organizations = dataSource.getRepository(OrganizationEntity);
   const memberships = dataSource.getRepository(MembershipEntity);
   const serviceUsers = dataSource.getRepository(ServiceUserEntity);
+  const apiTokens = dataSource.getRepository(ApiTokenEntity);
 
   return {
     user: new DataLoader<string, UserEntity | null>(async (ids) => byId(await users.findBy({ id: validIds(ids) }), ids)),
@@ -31,6 +33,7 @@ export function createLoaders(dataSource: DataSource) {
     serviceUser: new DataLoader<string, ServiceUserEntity | null>(async (ids) =>
       byId(await serviceUsers.findBy({ id: validIds(ids) }), ids),
     ),
+    apiToken: new DataLoader<string, ApiTokenEntity | null>(async (ids) => byId(await apiTokens.findBy({ id: validIds(ids) }), ids)),
     membershipsOfUser: new DataLoader<string, MembershipEntity[]>(async (userIds) => {
       const rows = await memberships.find({ where: { userId: In([...userIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
       return userIds.map((userId) => rows.filter((row) => row.userId === userId));

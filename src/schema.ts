@@ -2,6 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { PERMISSIONS } from './auth/permission';
+import { ApiTokensResolver, OrganizationApiTokensResolver, UserApiTokensResolver } from './modules/api-tokens/api-tokens.resolver';
 import { OrganizationsResolver, MembershipsResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
 import { OrganizationServiceUsersResolver, ServiceUsersResolver, ViewerServiceUserResolver } from './modules/service-users/service-users.resolver';
 import { UsersResolver } from './modules/users/users.resolver';
@@ -14,6 +15,9 @@ export const RESOLVERS = [
   ServiceUsersResolver,
   OrganizationServiceUsersResolver,
   ViewerServiceUserResolver,
+  ApiTokensResolver,
+  OrganizationApiTokensResolver,
+  UserApiTokensResolver,
 ] as const;
 
 /** Root fields (Query.x, Mutation.y) without a declared permission: must be none. */

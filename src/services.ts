@@ -2,6 +2,10 @@ import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { RateLimits } from './common/rate-limits';
 import type { Config } from './config';
+import type { Logger } from './logger';
+import { ApiTokensService } from './modules/api-tokens/api-tokens.service';
+import { TokenPolicyService } from './modules/api-tokens/token-policy.service';
+import { TokenUsageRecorder } from './modules/api-tokens/token-usage';
 import { AuditService } from './modules/audit/audit.service';
 import { MembershipsService } from './modules/organizations/memberships.service';
 import { OrganizationsService } from './modules/organizations/organizations.service';
@@ -10,14 +14,18 @@ import { SessionsService } from './modules/sessions/sessions.service';
 import { UsersService } from './modules/users/users.service';
 
 /** The application's services, made once per app; each method takes the request's context. */
-export function createServices(dataSource: DataSource, config: Config, redis?: Redis) {
+export function createServices(dataSource: DataSource, config: Config, log: Logger, redis?: Redis) {
   const audit = new AuditService();
   const rateLimits = new RateLimits(config, { dataSource, redis });
   const sessions = new SessionsService(dataSource, config);
+  const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
   return {
     audit,
     rateLimits,
     sessions,
+    tokenUsage,
+    apiTokens: new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix),
+    tokenPolicies: new TokenPolicyService(dataSource, audit),
     users: new UsersService(dataSource, sessions, rateLimits),
     organizations: new OrganizationsService(dataSource, audit),
     memberships: new MembershipsService(dataSource, audit),

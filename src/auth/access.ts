@@ -21,7 +21,9 @@ export async function resolveAccess(principal: Principal | null, organizationId:
   if (!principal || !isId(organizationId)) return null;
   if (principal.scope && principal.scope.organizationId !== organizationId) return null;
   let role: OrganizationRole;
-  if (principal.kind === 'SERVICE_USER') {
+  if (principal.scope) {
+    role = principal.scope.role;
+  } else if (principal.kind === 'SERVICE_USER') {
     if (principal.serviceUser.organizationId !== organizationId) return null;
     role = principal.serviceUser.role;
   } else {

@@ -5,8 +5,10 @@ import type { UsersService } from '../modules/users/users.service';
 import { parseAuthorizationHeader } from './authorization-header';
 import { CredentialKind, type Principal } from './principal';
 
+export type RequestOrigin = { clientAddress: string; userAgent: string | null };
+
 /** Verifies one shape of Bearer token; the API-token and JWT verifiers plug in here. */
-export type BearerVerifier = (token: string) => Promise<Principal>;
+export type BearerVerifier = (token: string, origin: RequestOrigin) => Promise<Principal>;
 
 export type Authentication = { principal: Principal | null; sessionExpired: boolean };
 
@@ -31,7 +33,7 @@ export class Authenticator {
     private readonly tokenPrefix: string,
   ) {}
 
-  async authenticate(request: { authorization?: string; sessionCookie?: string; clientAddress: string }): Promise<Authentication> {
+  async authenticate(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
     try {
       const credential = parseAuthorizationHeader(request.authorization, this.tokenPrefix);
       if (credential?.scheme === 'token') {
@@ -39,7 +41,7 @@ export class Authenticator {
         return { principal: { kind: 'USER', id: user.id, user, credential: CredentialKind.USER_KEY }, sessionExpired: false };
       }
       if (credential?.scheme === 'bearer') {
-        return { principal: await this.bearer[credential.shape](credential.token), sessionExpired: false };
+        return { principal: await this.bearer[credential.shape](credential.token, request), sessionExpired: false };
       }
     } catch (error) {
       if (error instanceof AuthenticationError) await this.rateLimits.consumeAuthFailure(request.clientAddress);

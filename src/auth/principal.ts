@@ -1,6 +1,6 @@
 import type { ServiceUserEntity } from '../modules/service-users/service-user.entity';
 import type { UserEntity } from '../modules/users/user.entity';
-import type { RightSet } from './rights';
+import type { OrganizationRole, RightSet } from './rights';
 
 export enum CredentialKind {
   SESSION = 'SESSION',
@@ -9,8 +9,12 @@ export enum CredentialKind {
   ACCESS_TOKEN = 'ACCESS_TOKEN',
 }
 
-/** An org-scoped credential (an API token) limits its bearer to one organization and a set of rights. */
-export type TokenScope = { organizationId: string; tokenId: string; rights: RightSet };
+/**
+ * An org-scoped credential (an API token) limits its bearer to one organization
+ * and a set of rights. `role` is the owner's role there, read with the token,
+ * so that authorizing the request needs no second query.
+ */
+export type TokenScope = { organizationId: string; tokenId: string; rights: RightSet; role: OrganizationRole };
 
 export type UserPrincipal = {
   kind: 'USER';

@@ -54,15 +54,16 @@ export function pageSize(first: number | null | undefined): number {
 
 export type Page<T> = { nodes: T[]; cursors: string[]; hasNextPage: boolean; totalCount: number };
 
-/** Keyset pagination over a query builder whose main alias has createdAt and id. */
-export async function paginate<T extends ObjectLiteral & Keyed>(query: SelectQueryBuilder<T>, args: PageArgs): Promise<Page<T>> {
+/** Keyset pagination over a query builder whose main alias has createdAt and id; oldest first unless `newestFirst`. */
+export async function paginate<T extends ObjectLiteral & Keyed>(query: SelectQueryBuilder<T>, args: PageArgs, newestFirst = false): Promise<Page<T>> {
   const size = pageSize(args.first);
   const alias = query.alias;
   const after = args.after ? decodeCursor(args.after) : null;
   const totalCount = query.clone().getCount();
-  const pageQuery = query.clone().orderBy(`${alias}.createdAt`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').limit(size + 1);
+  const order = newestFirst ? 'DESC' : 'ASC';
+  const pageQuery = query.clone().orderBy(`${alias}.createdAt`, order).addOrderBy(`${alias}.id`, order).limit(size + 1);
   if (after) {
-    pageQuery.andWhere(`(${alias}.createdAt, ${alias}.id) > (:afterCreatedAt, :afterId)`, {
+    pageQuery.andWhere(`(${alias}.createdAt, ${alias}.id) ${newestFirst ? '<' : '>'} (:afterCreatedAt, :afterId)`, {
       afterCreatedAt: after.createdAt,
       afterId: after.id,
     });

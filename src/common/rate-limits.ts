@@ -29,10 +29,17 @@ function limiter(keyPrefix: string, limit: Limit, store: { dataSource: DataSourc
 export class RateLimits {
   private readonly login: RateLimiterAbstract;
   private readonly authFailure: RateLimiterAbstract;
+  private readonly tokenIssue: RateLimiterAbstract;
 
   constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
     this.login = limiter('login', config.loginRateLimit, store);
     this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
+    this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
+  }
+
+  /** Token creation and regeneration, per principal. */
+  consumeTokenIssue(principalId: string): Promise<void> {
+    return consume(this.tokenIssue, principalId);
   }
 
   consumeLogin(clientAddress: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { ApiTokenEntity } from '../modules/api-tokens/api-token.entity';
+import { ExpiryNotificationEntity } from '../modules/api-tokens/expiry-notification.entity';
 import { RetiredSecretEntity } from '../modules/api-tokens/retired-secret.entity';
 import { TokenExpirationPolicyEntity } from '../modules/api-tokens/token-expiration-policy.entity';
 import { AuditEventEntity } from '../modules/audit/audit-event.entity';
@@ -18,6 +19,7 @@ export const ENTITIES = [
   ApiTokenEntity,
   RetiredSecretEntity,
   TokenExpirationPolicyEntity,
+  ExpiryNotificationEntity,
   PersonalAccessTokenEntity,
   AuditEventEntity,
 ];

@@ -11,7 +11,20 @@ export enum AuditEventType {
   SERVICE_USER_CREATED = 'service_user.created',
   SERVICE_USER_UPDATED = 'service_user.updated',
   SERVICE_USER_DELETED = 'service_user.deleted',
+  API_TOKEN_CREATED = 'api_token.created',
+  API_TOKEN_UPDATED = 'api_token.updated',
+  API_TOKEN_REGENERATED = 'api_token.regenerated',
+  API_TOKEN_REVOKED = 'api_token.revoked',
+  API_TOKEN_REUSE_DETECTED = 'api_token.reuse_detected',
+  API_TOKEN_LEAK_REPORTED = 'api_token.leak_reported',
+  TOKEN_POLICY_CHANGED = 'token_policy.changed',
 }
+
+/** Where an event comes from: the request's context, or what is known before one exists. */
+export type AuditOrigin = Pick<RequestContext, 'principal' | 'clientAddress' | 'userAgent'>;
+
+/** Who acted, when that is not the request's principal (a job, or a token found leaked). */
+export type AuditActor = { kind: 'SYSTEM' | 'ANONYMOUS' };
 
 export type AuditRecord = {
   organizationId: string | null;
@@ -20,12 +33,13 @@ export type AuditRecord = {
   targetId: string | null;
   /** What changed, never a secret. */
   changes?: Record<string, unknown>;
+  actor?: AuditActor;
 };
 
 /** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
 export class AuditService {
-  async record(manager: EntityManager, ctx: RequestContext, record: AuditRecord): Promise<void> {
-    const principal = ctx.principal;
+  async record(manager: EntityManager, ctx: AuditOrigin, record: AuditRecord): Promise<void> {
+    const principal = record.actor ? null : ctx.principal;
     await manager.save(
       manager.create(AuditEventEntity, {
       organizationId: record.organizationId,

@@ -1,0 +1,388 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { OrgAccess } from '../../auth/access';
+import { CredentialKind, type Principal } from '../../auth/principal';
+import { exceeding, rightsOfRole, type RightSet } from '../../auth/rights';
+import { sha256 } from '../../auth/secrets';
+import { checkId } from '../../common/ids';
+import { paginate, type Page, type PageArgs } from '../../common/pagination';
+import type { RateLimits } from '../../common/rate-limits';
+import type { RequestContext } from '../../context';
+import { AuthenticationError, badInput, conflict, forbidden, notFound } from '../../errors';
+import { AuditEventType, type AuditOrigin, type AuditService } from '../audit/audit.service';
+import { MembershipEntity } from '../organizations/membership.entity';
+import { ServiceUserEntity } from '../service-users/service-user.entity';
+import { checkName } from '../users/validation';
+import { ApiTokenEntity } from './api-token.entity';
+import { policyViolation } from './expiration-policy';
+import { RetiredSecretEntity } from './retired-secret.entity';
+import { TokenExpirationPolicyEntity } from './token-expiration-policy.entity';
+import { generateApiToken, isWellFormedApiToken, VISIBLE_PREFIX_LENGTH } from './token-format';
+import type { TokenUsageRecorder } from './token-usage';
+
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+
+export type CreateApiTokenInput = {
+  organizationId: string;
+  name: string;
+  description?: string | null;
+  rights?: RightSet | null;
+  expiresAt?: Date | null;
+  serviceUserId?: string | null;
+};
+
+export type UpdateApiTokenInput = {
+  id: string;
+  name?: string | null;
+  description?: string | null;
+  rights?: RightSet | null;
+  expiresAt?: Date | null;
+};
+
+export type ApiTokenFilter = { ownerUserId?: string | null; ownerServiceUserId?: string | null; state?: 'ACTIVE' | 'REVOKED' | 'ALL' | null };
+
+/** A token row with what verification needs about its owner and organization, read in one statement. */
+type TokenForVerification = ApiTokenEntity & { membership?: MembershipEntity | null; policy?: TokenExpirationPolicyEntity | null };
+
+function ownedBy(token: ApiTokenEntity, principal: Principal): boolean {
+  return principal.kind === 'USER' ? token.ownerUserId === principal.id : token.ownerServiceUserId === principal.id;
+}
+
+function checkDescription(description: string | null | undefined): string | null {
+  if (description === undefined || description === null) return null;
+  const trimmed = description.trim();
+  if (trimmed.length > 500) throw badInput('description', 'must be at most 500 characters');
+  return trimmed || null;
+}
+
+export class ApiTokensService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly rateLimits: RateLimits,
+    private readonly usage: TokenUsageRecorder,
+    private readonly tokenPrefix: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  // ----- reading
+
+  private async access(ctx: RequestContext, organizationId: string): Promise<OrgAccess> {
+    const access = await ctx.access(organizationId);
+    if (!access) throw notFound('API token');
+    return access;
+  }
+
+  /** A token the caller may see: OWNER and ADMIN see every token of the organization, others their own. */
+  async get(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
+    const token = await ctx.loaders.apiToken.load(id);
+    if (!token) throw notFound('API token');
+    const access = await this.access(ctx, token.organizationId);
+    if (access.tokenScope !== 'all' && !ownedBy(token, ctx.principal!)) throw notFound('API token');
+    return token;
+  }
+
+  async list(ctx: RequestContext, organizationId: string, filter: ApiTokenFilter, page: PageArgs): Promise<Page<ApiTokenEntity>> {
+    const access = await this.access(ctx, organizationId);
+    const query = this.dataSource.getRepository(ApiTokenEntity).createQueryBuilder('t').where('t.organizationId = :organizationId', { organizationId });
+    if (access.tokenScope !== 'all') {
+      const principal = ctx.principal!;
+      query.andWhere(principal.kind === 'USER' ? 't.ownerUserId = :owner' : 't.ownerServiceUserId = :owner', { owner: principal.id });
+    }
+    if (filter.ownerUserId) query.andWhere('t.ownerUserId = :ownerUserId', { ownerUserId: checkId('ownerUserId', filter.ownerUserId) });
+    if (filter.ownerServiceUserId) {
+      query.andWhere('t.ownerServiceUserId = :ownerServiceUserId', { ownerServiceUserId: checkId('ownerServiceUserId', filter.ownerServiceUserId) });
+    }
+    if (filter.state === 'ACTIVE') query.andWhere('t.revokedAt IS NULL AND (t.expiresAt IS NULL OR t.expiresAt > :now)', { now: this.now() });
+    if (filter.state === 'REVOKED') query.andWhere('t.revokedAt IS NOT NULL');
+    return paginate(query, page);
+  }
+
+  /** A user's own tokens across organizations, limited to those the credential can reach. */
+  listOfUser(ctx: RequestContext, userId: string, page: PageArgs): Promise<Page<ApiTokenEntity>> {
+    const query = this.dataSource.getRepository(ApiTokenEntity).createQueryBuilder('t').where('t.ownerUserId = :userId', { userId });
+    const scope = ctx.principal?.scope;
+    if (scope) query.andWhere('t.organizationId = :organizationId', { organizationId: scope.organizationId });
+    return paginate(query, page);
+  }
+
+  // ----- lifecycle
+
+  private async policyOf(manager: EntityManager, organizationId: string): Promise<TokenExpirationPolicyEntity | null> {
+    return manager.findOneBy(TokenExpirationPolicyEntity, { organizationId });
+  }
+
+  private checkExpiry(expiresAt: Date | null, createdAt: Date, policy: TokenExpirationPolicyEntity | null): void {
+    if (expiresAt !== null && expiresAt.getTime() <= this.now().getTime()) throw badInput('expiresAt', 'must be in the future');
+    const violation = policyViolation(policy, { createdAt, expiresAt });
+    if (violation) throw badInput('expiresAt', violation.message);
+  }
+
+  /** Rights may not exceed the caller's own, nor the owner's role: FORBIDDEN names the first right over. */
+  private checkCeiling(rights: RightSet, ceiling: RightSet): void {
+    const over = exceeding(rights, ceiling);
+    if (over.length > 0) throw forbidden(`rights: ${over[0]} exceeds your own rights`, { right: over[0], field: 'rights' });
+  }
+
+  private async ownerRights(ctx: RequestContext, token: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'>): Promise<RightSet> {
+    if (token.ownerServiceUserId) {
+      const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
+      return serviceUser ? rightsOfRole(serviceUser.role) : 0;
+    }
+    const membership = await ctx.loaders.membershipOf.load({ organizationId: token.organizationId, userId: token.ownerUserId! });
+    return membership ? rightsOfRole(membership.role) : 0;
+  }
+
+  async create(ctx: RequestContext, input: CreateApiTokenInput): Promise<{ token: ApiTokenEntity; secret: string }> {
+    const principal = ctx.principal!;
+    const access = await this.access(ctx, input.organizationId);
+    const name = checkName('name', input.name, 100);
+    const description = checkDescription(input.description);
+    const owner: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'> = {
+      organizationId: input.organizationId,
+      ownerUserId: principal.kind === 'USER' ? principal.id : null,
+      ownerServiceUserId: principal.kind === 'SERVICE_USER' ? principal.id : null,
+    };
+    if (input.serviceUserId) {
+      if (access.tokenScope !== 'all') throw forbidden("only an OWNER or ADMIN can create a service user's token");
+      const serviceUser = await ctx.loaders.serviceUser.load(input.serviceUserId);
+      if (!serviceUser || serviceUser.organizationId !== input.organizationId) throw notFound('service user');
+      owner.ownerUserId = null;
+      owner.ownerServiceUserId = serviceUser.id;
+    }
+    const ceiling = access.rights & (await this.ownerRights(ctx, owner));
+    const rights = input.rights ?? ceiling;
+    this.checkCeiling(rights, ceiling);
+    const createdAt = this.now();
+    const expiresAt = input.expiresAt ?? null;
+    await this.rateLimits.consumeTokenIssue(principal.id);
+    return this.dataSource.transaction(async (manager) => {
+      this.checkExpiry(expiresAt, createdAt, await this.policyOf(manager, input.organizationId));
+      const secret = generateApiToken(this.tokenPrefix);
+      const token = await manager.save(
+        manager.create(ApiTokenEntity, {
+          ...owner,
+          name,
+          description,
+          rights,
+          expiresAt,
+          tokenPrefix: secret.slice(0, VISIBLE_PREFIX_LENGTH),
+          secretDigest: sha256(secret),
+          createdById: principal.kind === 'USER' ? principal.id : null,
+          lastUsedAddresses: [],
+        }),
+      );
+      await this.audit.record(manager, ctx, {
+        organizationId: token.organizationId,
+        eventType: AuditEventType.API_TOKEN_CREATED,
+        targetType: 'api_token',
+        targetId: token.id,
+        changes: { name, tokenPrefix: token.tokenPrefix, rights, expiresAt, ownerUserId: token.ownerUserId, ownerServiceUserId: token.ownerServiceUserId },
+      });
+      return { token, secret };
+    });
+  }
+
+  /** A token the caller may change: their own, or any of the organization's for OWNER/ADMIN. */
+  private async manageable(ctx: RequestContext, id: string): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
+    const token = await this.get(ctx, id);
+    const access = await this.access(ctx, token.organizationId);
+    return { token, access };
+  }
+
+  async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
+    const { token, access } = await this.manageable(ctx, input.id);
+    if (token.revokedAt) throw conflict('the token is revoked');
+    const changes: Partial<ApiTokenEntity> = {};
+    if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
+    if (input.description !== undefined) changes.description = checkDescription(input.description);
+    if (input.rights !== undefined && input.rights !== null) {
+      this.checkCeiling(input.rights, access.rights & (await this.ownerRights(ctx, token)));
+      changes.rights = input.rights;
+    }
+    return this.dataSource.transaction(async (manager) => {
+      if (input.expiresAt !== undefined) {
+        changes.expiresAt = input.expiresAt;
+        this.checkExpiry(input.expiresAt, token.createdAt, await this.policyOf(manager, token.organizationId));
+      }
+      if (Object.keys(changes).length === 0) return token;
+      await manager.update(ApiTokenEntity, { id: token.id }, changes);
+      await this.audit.record(manager, ctx, {
+        organizationId: token.organizationId,
+        eventType: AuditEventType.API_TOKEN_UPDATED,
+        targetType: 'api_token',
+        targetId: token.id,
+        changes,
+      });
+      return { ...token, ...changes };
+    });
+  }
+
+  /**
+   * A new secret for the same token. The old digest moves to the retired
+   * secrets (valid until the grace period ends) in the same transaction, so a
+   * crash leaves either the old secret or the new one. The update is
+   * conditional on the digest read, so of concurrent regenerations one wins
+   * and the others get CONFLICT.
+   */
+  async regenerate(ctx: RequestContext, input: { id: string; gracePeriodSeconds?: number | null }): Promise<{ token: ApiTokenEntity; secret: string }> {
+    const grace = input.gracePeriodSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
+      throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS}`);
+    }
+    const { token } = await this.manageable(ctx, input.id);
+    if (token.revokedAt) throw conflict('the token is revoked');
+    await this.rateLimits.consumeTokenIssue(ctx.principal!.id);
+    const secret = generateApiToken(this.tokenPrefix);
+    const tokenPrefix = secret.slice(0, VISIBLE_PREFIX_LENGTH);
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(ApiTokenEntity)
+        .set({ secretDigest: sha256(secret), tokenPrefix })
+        .where('id = :id AND "secretDigest" = :old AND "revokedAt" IS NULL', { id: token.id, old: token.secretDigest })
+        .execute();
+      if (result.affected !== 1) throw conflict('the token was regenerated or revoked meanwhile; reload it');
+      await manager.insert(RetiredSecretEntity, {
+        apiTokenId: token.id,
+        secretDigest: token.secretDigest,
+        graceEndsAt: new Date(this.now().getTime() + grace * 1000),
+      });
+      await this.audit.record(manager, ctx, {
+        organizationId: token.organizationId,
+        eventType: AuditEventType.API_TOKEN_REGENERATED,
+        targetType: 'api_token',
+        targetId: token.id,
+        changes: { tokenPrefix, previousTokenPrefix: token.tokenPrefix, gracePeriodSeconds: grace },
+      });
+      return { token: { ...token, tokenPrefix }, secret };
+    });
+  }
+
+  async revoke(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
+    const { token } = await this.manageable(ctx, id);
+    if (token.revokedAt) return token;
+    return this.dataSource.transaction((manager) => this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {}));
+  }
+
+  private async revokeIn(
+    manager: EntityManager,
+    origin: AuditOrigin,
+    token: ApiTokenEntity,
+    reason: string,
+    eventType: AuditEventType,
+    extra: { actor?: { kind: 'SYSTEM' | 'ANONYMOUS' }; changes?: Record<string, unknown> },
+  ): Promise<ApiTokenEntity> {
+    const revokedAt = this.now();
+    await manager
+      .createQueryBuilder()
+      .update(ApiTokenEntity)
+      .set({ revokedAt, revokedReason: reason })
+      .where('id = :id AND "revokedAt" IS NULL', { id: token.id })
+      .execute();
+    await this.audit.record(manager, origin, {
+      organizationId: token.organizationId,
+      eventType,
+      targetType: 'api_token',
+      targetId: token.id,
+      actor: extra.actor,
+      changes: { reason, tokenPrefix: token.tokenPrefix, ...extra.changes },
+    });
+    return { ...token, revokedAt, revokedReason: reason };
+  }
+
+  /**
+   * Whoever holds a leaked secret may kill it. The answer is the same whatever
+   * the input; a report is audited only when it names a live token (with the
+   * reporter's address, never the secret).
+   */
+  async revokeLeaked(ctx: RequestContext, secret: string): Promise<void> {
+    if (!isWellFormedApiToken(secret, this.tokenPrefix)) return;
+    const digest = sha256(secret);
+    await this.dataSource.transaction(async (manager) => {
+      const current = await manager.findOneBy(ApiTokenEntity, { secretDigest: digest });
+      const retired = current ? null : await manager.findOne(RetiredSecretEntity, { where: { secretDigest: digest }, relations: { apiToken: true } });
+      const token = current ?? retired?.apiToken;
+      if (!token || token.revokedAt) return;
+      await this.revokeIn(manager, ctx, token, 'leaked', AuditEventType.API_TOKEN_LEAK_REPORTED, {
+        actor: { kind: 'ANONYMOUS' },
+        changes: { reportedSecret: current ? 'current' : 'retired' },
+      });
+    });
+  }
+
+  // ----- verification
+
+  /** A token with its owner, the owner's membership and the organization's policy, in one statement. */
+  private verificationQuery() {
+    return this.dataSource
+      .getRepository(ApiTokenEntity)
+      .createQueryBuilder('t')
+      .leftJoinAndSelect('t.ownerUser', 'u')
+      .leftJoinAndSelect('t.ownerServiceUser', 'su')
+      .leftJoinAndMapOne('t.membership', MembershipEntity, 'm', 'm.organizationId = t.organizationId AND m.userId = t.ownerUserId')
+      .leftJoinAndMapOne('t.policy', TokenExpirationPolicyEntity, 'p', 'p.organizationId = t.organizationId');
+  }
+
+  /**
+   * The Bearer verifier for API tokens: the format check costs no query; a
+   * well-formed token costs one indexed lookup by digest that also reads the
+   * owner's membership and the organization's policy.
+   */
+  async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }): Promise<Principal> {
+    if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format');
+    const digest = sha256(secret);
+    const token: TokenForVerification | null = await this.verificationQuery().where('t.secretDigest = :digest', { digest }).getOne();
+    const verified = token ?? (await this.verifyRetired(digest, origin));
+    const principal = this.principalOf(verified);
+    this.usage.record(verified.id, origin.clientAddress);
+    return principal;
+  }
+
+  /** A replaced secret: still valid during its grace period; after it, its use revokes the token that replaced it. */
+  private async verifyRetired(digest: Buffer, origin: { clientAddress: string; userAgent: string | null }): Promise<TokenForVerification> {
+    const retired = await this.dataSource.getRepository(RetiredSecretEntity).findOneBy({ secretDigest: digest });
+    if (!retired) throw new AuthenticationError('invalid_token', 'invalid or expired token');
+    if (retired.graceEndsAt.getTime() > this.now().getTime()) {
+      const token: TokenForVerification | null = await this.verificationQuery().where('t.id = :id', { id: retired.apiTokenId }).getOne();
+      if (token) return token;
+    } else {
+      await this.dataSource.transaction(async (manager) => {
+        const token = await manager.findOneBy(ApiTokenEntity, { id: retired.apiTokenId });
+        if (!token || token.revokedAt) return;
+        await this.revokeIn(manager, { principal: null, ...origin }, token, 'reuse_detected', AuditEventType.API_TOKEN_REUSE_DETECTED, {
+          actor: { kind: 'ANONYMOUS' },
+          changes: { retiredAt: retired.retiredAt, graceEndedAt: retired.graceEndsAt },
+        });
+      });
+    }
+    throw new AuthenticationError('invalid_token', 'invalid or expired token: this secret was replaced by regeneration');
+  }
+
+  private principalOf(token: TokenForVerification): Principal {
+    if (token.revokedAt) throw new AuthenticationError('invalid_token', 'token revoked');
+    if (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime()) throw new AuthenticationError('invalid_token', 'token expired');
+    const violation = policyViolation(token.policy, token);
+    if (violation) throw new AuthenticationError('invalid_token', `token refused by the organization's policy: ${violation.message}`);
+    if (token.ownerServiceUser) {
+      const serviceUser: ServiceUserEntity = token.ownerServiceUser;
+      return {
+        kind: 'SERVICE_USER',
+        id: serviceUser.id,
+        serviceUser,
+        credential: CredentialKind.API_TOKEN,
+        scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: serviceUser.role },
+      };
+    }
+    const user = token.ownerUser;
+    if (!user || !user.isActive || !token.membership) {
+      throw new AuthenticationError('invalid_token', 'invalid or expired token: its owner is no longer in the organization');
+    }
+    return {
+      kind: 'USER',
+      id: user.id,
+      user,
+      credential: CredentialKind.API_TOKEN,
+      scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: token.membership.role },
+    };
+  }
+}
