@@ -49,6 +49,8 @@ export class AuthenticationError extends DomainError {
   constructor(
     readonly failure: AuthFailure,
     message: string,
+    /** Refused on its shape alone, before any lookup: such failures cost nothing and are not rate limited. */
+    readonly malformed = false,
   ) {
     super(ErrorCode.UNAUTHENTICATED, message);
   }

@@ -18,8 +18,9 @@ const unsupportedBearer: BearerVerifier = async () => {
 
 /**
  * Turns a request's Authorization header or session cookie into a Principal.
- * The header wins over the cookie. A bad header fails the whole request (401),
- * and counts against the client address's limit of failed credential checks.
+ * The header wins over the cookie. A bad header fails the whole request (401);
+ * a credential that was looked up and refused also counts against the client
+ * address's limit of failed credential checks.
  * A stale cookie does not: it only makes the request anonymous, so a user can
  * still log in again.
  */
@@ -44,7 +45,7 @@ export class Authenticator {
         return { principal: await this.bearer[credential.shape](credential.token, request), sessionExpired: false };
       }
     } catch (error) {
-      if (error instanceof AuthenticationError) await this.rateLimits.consumeAuthFailure(request.clientAddress);
+      if (error instanceof AuthenticationError && !error.malformed) await this.rateLimits.consumeAuthFailure(request.clientAddress);
       throw error;
     }
     if (request.sessionCookie === undefined) return { principal: null, sessionExpired: false };

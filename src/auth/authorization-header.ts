@@ -21,30 +21,30 @@ export function parseAuthorizationHeader(header: string | undefined, tokenPrefix
   if (header === undefined) return null;
   const parts = header.trim().split(/\s+/).filter(Boolean);
   if (parts.length === 0) {
-    throw new AuthenticationError('invalid_request', 'invalid authorization header: it is empty');
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: it is empty', true);
   }
   if (parts.length === 1) {
-    throw new AuthenticationError('invalid_request', 'invalid authorization header: no credentials provided after the scheme');
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: no credentials provided after the scheme', true);
   }
   if (parts.length > 2) {
-    throw new AuthenticationError('invalid_request', 'invalid authorization header: the credential must not contain spaces');
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: the credential must not contain spaces', true);
   }
   const [scheme, value] = parts as [string, string];
   switch (scheme.toLowerCase()) {
     case 'token':
       if (USER_KEY_PATTERN.test(value)) return { scheme: 'token', key: value };
       if (looksLikeBearerToken(value, tokenPrefix)) {
-        throw new AuthenticationError('invalid_request', 'invalid token format: API and access tokens are sent with the Bearer scheme');
+        throw new AuthenticationError('invalid_request', 'invalid token format: API and access tokens are sent with the Bearer scheme', true);
       }
-      throw new AuthenticationError('invalid_token', 'invalid token format: a user key is 40 lowercase hexadecimal characters');
+      throw new AuthenticationError('invalid_token', 'invalid token format: a user key is 40 lowercase hexadecimal characters', true);
     case 'bearer':
       if (value.startsWith(tokenPrefix)) return { scheme: 'bearer', shape: 'prefixed', token: value };
       if (JWT_SHAPE.test(value)) return { scheme: 'bearer', shape: 'jwt', token: value };
       if (USER_KEY_PATTERN.test(value)) {
-        throw new AuthenticationError('invalid_request', 'invalid token format: a user key is sent with the Token scheme');
+        throw new AuthenticationError('invalid_request', 'invalid token format: a user key is sent with the Token scheme', true);
       }
-      throw new AuthenticationError('invalid_token', 'invalid token format');
+      throw new AuthenticationError('invalid_token', 'invalid token format', true);
     default:
-      throw new AuthenticationError('invalid_request', 'invalid authorization header: unsupported scheme (use Token or Bearer)');
+      throw new AuthenticationError('invalid_request', 'invalid authorization header: unsupported scheme (use Token or Bearer)', true);
   }
 }

@@ -21,6 +21,13 @@ import type { TokenUsageRecorder } from './token-usage';
 
 export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 
+/**
+ * A token regenerated this recently is not regenerated again: requests that
+ * raced the winner but arrive just after it commits get CONFLICT too, so
+ * concurrent regenerations (two browser tabs, a retried request) yield one secret.
+ */
+export const REGENERATION_COOLDOWN_SECONDS = 5;
+
 export type CreateApiTokenInput = {
   organizationId: string;
   name: string;
@@ -240,8 +247,14 @@ export class ApiTokensService {
         .update(ApiTokenEntity)
         .set({ secretDigest: sha256(secret), tokenPrefix })
         .where('id = :id AND "secretDigest" = :old AND "revokedAt" IS NULL', { id: token.id, old: token.secretDigest })
+        .andWhere(
+          `NOT EXISTS (SELECT 1 FROM api_token_retired_secrets r WHERE r."apiTokenId" = :id AND r."retiredAt" > now() - make_interval(secs => :cooldown))`,
+          { cooldown: REGENERATION_COOLDOWN_SECONDS },
+        )
         .execute();
-      if (result.affected !== 1) throw conflict('the token was regenerated or revoked meanwhile; reload it');
+      if (result.affected !== 1) {
+        throw conflict(`the token was regenerated or revoked meanwhile (at most one regeneration per ${REGENERATION_COOLDOWN_SECONDS} s); reload it`);
+      }
       await manager.insert(RetiredSecretEntity, {
         apiTokenId: token.id,
         secretDigest: token.secretDigest,
@@ -329,7 +342,7 @@ export class ApiTokensService {
    * owner's membership and the organization's policy.
    */
   async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }): Promise<Principal> {
-    if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format');
+    if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format', true);
     const digest = sha256(secret);
     const token: TokenForVerification | null = await this.verificationQuery().where('t.secretDigest = :digest', { digest }).getOne();
     const verified = token ?? (await this.verifyRetired(digest, origin));
