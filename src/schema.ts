@@ -2,6 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { PERMISSIONS } from './auth/permission';
+import { OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { ApiTokensResolver, OrganizationApiTokensResolver, UserApiTokensResolver } from './modules/api-tokens/api-tokens.resolver';
 import { OrganizationsResolver, MembershipsResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
 import { OrganizationServiceUsersResolver, ServiceUsersResolver, ViewerServiceUserResolver } from './modules/service-users/service-users.resolver';
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   ApiTokensResolver,
   OrganizationApiTokensResolver,
   UserApiTokensResolver,
+  OrganizationAuditResolver,
 ] as const;
 
 /** Root fields (Query.x, Mutation.y) without a declared permission: must be none. */

@@ -15,7 +15,7 @@ import { UsersService } from './modules/users/users.service';
 
 /** The application's services, made once per app; each method takes the request's context. */
 export function createServices(dataSource: DataSource, config: Config, log: Logger, redis?: Redis) {
-  const audit = new AuditService();
+  const audit = new AuditService(dataSource);
   const rateLimits = new RateLimits(config, { dataSource, redis });
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { onlyError, startTestServer, type TestServer } from './support/server';
+import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 import { PASSWORD, signUp } from './support/factories';
 
 const LOG_IN = `mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }`;
@@ -18,7 +18,7 @@ describe.each(STORES)('rate limits per client address, kept in %s', (_store, sto
   let second: TestServer;
 
   beforeAll(async () => {
-    const env = { ...storeEnv, TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' };
+    const env = { ...storeEnv, TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2', TOKEN_RATE_LIMIT: '3' };
     server = await startTestServer(env);
     // A second instance on the same database: the limits hold across instances.
     second = await startTestServer(env, server.databaseUrl);
@@ -46,6 +46,21 @@ describe.each(STORES)('rate limits per client address, kept in %s', (_store, sto
     // Another address is not affected.
     const other = await server.gql(LOG_IN, { input: { email: user.email, password: PASSWORD } }, { 'x-forwarded-for': address(8) });
     expect(other.body.data?.logIn.user.id).toBe(user.id);
+  });
+
+  it('token creation and regeneration: the fourth per user is RATE_LIMITED across instances, and creates nothing', async () => {
+    const user = await signUp(server, 'issuer');
+    const { id: organizationId } = dataOf(await server.gql(`mutation { createOrganization(input: { name: "Limits" }) { organization { id } } }`, {}, user.auth)).createOrganization.organization;
+    const create = (on: TestServer) =>
+      on.gql(`mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { apiToken { id } } }`, { input: { organizationId, name: 'ci' } }, user.auth);
+    const first = dataOf(await create(server)).createApiToken.apiToken;
+    dataOf(await create(second));
+    dataOf(await second.gql(`mutation ($input: RegenerateApiTokenInput!) { regenerateApiToken(input: $input) { token } }`, { input: { id: first.id } }, user.auth));
+    const limited = onlyError(await create(server));
+    expect(limited.extensions?.code).toBe('RATE_LIMITED');
+    expect(limited.extensions?.retryAfter).toBeGreaterThan(0);
+    const [{ tokens }] = await server.app.dataSource.query(`SELECT count(*)::int AS tokens FROM api_tokens WHERE "ownerUserId" = $1`, [user.id]);
+    expect(tokens).toBe(2);
   });
 
   it('failed credential checks: the third bad key from one address is answered 429', async () => {

@@ -1,4 +1,6 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { checkId } from '../../common/ids';
+import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { AuditEventEntity } from './audit-event.entity';
 
@@ -38,6 +40,16 @@ export type AuditRecord = {
 
 /** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
 export class AuditService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** An organization's events, newest first. */
+  list(organizationId: string, args: PageArgs & { eventType?: string | null; actorId?: string | null }): Promise<Page<AuditEventEntity>> {
+    const query = this.dataSource.getRepository(AuditEventEntity).createQueryBuilder('e').where('e.organizationId = :organizationId', { organizationId });
+    if (args.eventType) query.andWhere('e.eventType = :eventType', { eventType: args.eventType });
+    if (args.actorId) query.andWhere('e.actorId = :actorId', { actorId: checkId('actorId', args.actorId) });
+    return paginate(query, args, true);
+  }
+
   async record(manager: EntityManager, ctx: AuditOrigin, record: AuditRecord): Promise<void> {
     const principal = record.actor ? null : ctx.principal;
     await manager.save(
