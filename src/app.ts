@@ -15,6 +15,7 @@ import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import type { QueryCounter } from './db/query-counter';
 import { createFormatError } from './errors';
+import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import type { Logger } from './logger';
 import { createSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -25,6 +26,7 @@ export type App = {
   queries: QueryCounter;
   services: Services;
   authenticator: Authenticator;
+  notifier: ExpiryNotifier;
   /** Stops GraphQL, closes the database connections, and stops the embedded PostgreSQL if one was started. */
   close(): Promise<void>;
 };
@@ -70,6 +72,12 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const services = createServices(dataSource, config, log, redis);
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);
     authenticator.bearer.prefixed = (token, origin) => services.apiTokens.verify(token, origin);
+    const notifier = new ExpiryNotifier(
+      dataSource,
+      { smtpUrl: config.smtpUrl, from: config.smtpFrom, intervalSeconds: config.expiryNotificationIntervalSeconds },
+      log,
+    );
+    notifier.start();
     const apollo = new ApolloServer<RequestContext>({
       schema: await createSchema(),
       formatError: createFormatError(log),
@@ -128,7 +136,9 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       queries,
       services,
       authenticator,
+      notifier,
       async close() {
+        notifier.stop();
         await apollo.stop();
         await services.tokenUsage.stop();
         await dataSource.destroy();

@@ -1,0 +1,111 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../logger';
+
+type DueToken = {
+  id: string;
+  name: string;
+  tokenPrefix: string;
+  expiresAt: Date;
+  organizationId: string;
+  organizationName: string;
+  ownerEmail: string | null;
+};
+
+/**
+ * Finds tokens that expire within their organization's `notifyDaysBeforeExpiry`
+ * and mails each once: to its owner (a service user has none: its
+ * organization's admins stand in) and to the organization's OWNERs and ADMINs.
+ * Safe with several instances: a notice is claimed by inserting its row
+ * (unique per token and expiry) before it is sent, so only one instance sends
+ * it. Without SMTP_URL the notice is recorded and logged only.
+ */
+export class ExpiryNotifier {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly mailer: Transporter | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: { smtpUrl: string | undefined; from: string; intervalSeconds: number },
+    private readonly log: Logger,
+  ) {
+    this.mailer = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
+  }
+
+  start(): void {
+    if (this.options.intervalSeconds === 0) return;
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error: unknown) => this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'expiry notification run failed'));
+    }, this.options.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.mailer?.close();
+  }
+
+  /** One pass; returns how many notices this instance claimed. */
+  async runOnce(): Promise<number> {
+    const due: DueToken[] = await this.dataSource.query(
+      `SELECT t.id, t.name, t."tokenPrefix", t."expiresAt", t."organizationId", o.name AS "organizationName", u.email AS "ownerEmail"
+         FROM api_tokens t
+         JOIN token_expiration_policies p ON p."organizationId" = t."organizationId"
+         JOIN organizations o ON o.id = t."organizationId"
+         LEFT JOIN users u ON u.id = t."ownerUserId" AND u."isActive"
+        WHERE p."notifyDaysBeforeExpiry" IS NOT NULL
+          AND t."revokedAt" IS NULL
+          AND t."expiresAt" > now()
+          AND t."expiresAt" <= now() + make_interval(days => p."notifyDaysBeforeExpiry")
+          AND NOT EXISTS (SELECT 1 FROM token_expiry_notifications n WHERE n."apiTokenId" = t.id AND n."expiresAt" = t."expiresAt")
+        ORDER BY t."expiresAt"
+        LIMIT 500`,
+    );
+    let claimed = 0;
+    for (const token of due) {
+      const recipients = await this.recipientsOf(token);
+      const [claim]: { id: string }[] = await this.dataSource.query(
+        `INSERT INTO token_expiry_notifications ("apiTokenId", "expiresAt", recipients) VALUES ($1, $2, $3)
+         ON CONFLICT ("apiTokenId", "expiresAt") DO NOTHING RETURNING id`,
+        [token.id, token.expiresAt, recipients],
+      );
+      if (!claim) continue;
+      claimed += 1;
+      await this.send(token, recipients, claim.id);
+    }
+    return claimed;
+  }
+
+  private async recipientsOf(token: DueToken): Promise<string[]> {
+    const admins: { email: string }[] = await this.dataSource.query(
+      `SELECT u.email FROM memberships m JOIN users u ON u.id = m."userId"
+        WHERE m."organizationId" = $1 AND m.role IN ('OWNER', 'ADMIN') AND u."isActive" ORDER BY u.email`,
+      [token.organizationId],
+    );
+    return [...new Set([...(token.ownerEmail ? [token.ownerEmail] : []), ...admins.map((admin) => admin.email)])];
+  }
+
+  private async send(token: DueToken, recipients: string[], claimId: string): Promise<void> {
+    const expiresAt = new Date(token.expiresAt).toISOString();
+    if (!this.mailer) {
+      this.log.info({ apiTokenId: token.id, tokenPrefix: token.tokenPrefix, expiresAt, recipients: recipients.length }, 'token expiry notice recorded (no SMTP_URL set)');
+      return;
+    }
+    try {
+      await this.mailer.sendMail({
+        from: this.options.from,
+        to: recipients,
+        subject: `API token "${token.name}" of ${token.organizationName} expires on ${expiresAt.slice(0, 10)}`,
+        text: [
+          `The API token "${token.name}" (${token.tokenPrefix}…) of the organization ${token.organizationName} expires at ${expiresAt}.`,
+          'Create a new token, or regenerate this one, before then to avoid an interruption.',
+        ].join('\n\n'),
+      });
+      await this.dataSource.query(`UPDATE token_expiry_notifications SET "sentAt" = now() WHERE id = $1`, [claimId]);
+    } catch (error) {
+      // Give the claim back, so a later run (on any instance) tries again.
+      await this.dataSource.query(`DELETE FROM token_expiry_notifications WHERE id = $1`, [claimId]);
+      this.log.warn({ apiTokenId: token.id, err: error instanceof Error ? error.message : String(error) }, 'token expiry notice not sent');
+    }
+  }
+}
