@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     IDGRAPH_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     LOGIN_RATE_LIMIT: '100000',
+    TOKEN_RATE_LIMIT: '100000',
+    EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0',
     AUTH_FAILURE_RATE_LIMIT: '100000',
   });
   const httpServer = createServer();
@@ -44,11 +46,18 @@ async function main(): Promise<void> {
   const userKey: string = signUp.body.data.signUp.userKey;
   const logIn = await post(`mutation { logIn(input: { email: "${email}", password: "correct horse battery" }) { user { id } } }`);
   const cookie = /idgraph_session=[^;]+/.exec(logIn.setCookie)![0];
+  const auth = { authorization: `Token ${userKey}` };
+  const organizationId: string = (await post(`mutation { createOrganization(input: { name: "Bench" }) { organization { id } } }`, auth)).body.data
+    .createOrganization.organization.id;
+  const apiToken: string = (
+    await post(`mutation { createApiToken(input: { organizationId: "${organizationId}", name: "bench" }) { token } }`, auth)
+  ).body.data.createApiToken.token;
 
   const baseline: Scenario = { name: 'baseline { __typename }, no credential', query: '{ __typename }', headers: {} };
   const scenarios: Scenario[] = [
     { name: '{ viewer { id } } with a user key', query: '{ viewer { id } }', headers: { authorization: `Token ${userKey}` } },
     { name: '{ viewer { id } } with a session cookie', query: '{ viewer { id } }', headers: { cookie } },
+    { name: '{ viewer { id } } with a Bearer API token', query: '{ viewer { id } }', headers: { authorization: `Bearer ${apiToken}` } },
   ];
 
   const run = async (scenario: Scenario, duration = SECONDS) => {
