@@ -16,6 +16,9 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import type { QueryCounter } from './db/query-counter';
 import { createFormatError } from './errors';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
+import { Jwts } from './modules/personal-access-tokens/jwts';
+import { loadKeySet } from './modules/personal-access-tokens/signing-keys';
+import { tokenEndpoints } from './modules/personal-access-tokens/token-endpoints';
 import type { Logger } from './logger';
 import { createSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -54,7 +57,8 @@ function httpErrorHandler(log: Logger): ErrorRequestHandler {
 }
 
 /** The whole application without `listen`: tests and main.ts both start it this way. */
-export async function createApp(config: Config, log: Logger, options: { httpServer?: Server } = {}): Promise<App> {
+export async function createApp(config: Config, log: Logger, options: { httpServer?: Server; now?: () => Date } = {}): Promise<App> {
+  const now = options.now ?? (() => new Date());
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -69,9 +73,11 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const applied = await migrate(dataSource);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
-    const services = createServices(dataSource, config, log, redis);
+    const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
+    const services = createServices({ dataSource, config, log, jwts, now, redis });
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);
     authenticator.bearer.prefixed = (token, origin) => services.apiTokens.verify(token, origin);
+    authenticator.bearer.jwt = (token) => services.personalAccessTokens.authenticate(token);
     const notifier = new ExpiryNotifier(
       dataSource,
       { smtpUrl: config.smtpUrl, from: config.smtpFrom, intervalSeconds: config.expiryNotificationIntervalSeconds },
@@ -119,6 +125,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
+    app.get('/.well-known/jwks.json', (_req, res) => {
+      res.set('cache-control', 'public, max-age=300, stale-while-revalidate=60').json(jwts.jwks);
+    });
+    app.use('/api/token', express.json({ limit: '16kb' }), tokenEndpoints(services.personalAccessTokens, services.rateLimits));
     app.use(
       '/graphql',
       express.json({ limit: '100kb' }),

@@ -51,6 +51,14 @@ const environment = z.object({
   EXPIRY_NOTIFICATION_INTERVAL_SECONDS: integer(0, 86_400).default(3600),
   SMTP_URL: optionalUrl(['smtp', 'smtps']),
   SMTP_FROM: z.string().trim().min(3).default('idgraph <no-reply@localhost>'),
+  JWT_PRIVATE_KEYS: z.string().trim().optional().transform((value) => value || undefined),
+  JWT_ISSUER: z.string().trim().min(1).default('idgraph'),
+  JWT_AUDIENCE: z.string().trim().min(1).default('idgraph'),
+  JWT_LEEWAY_SECONDS: integer(0, 300).default(30),
+  ACCESS_TOKEN_TTL_SECONDS: integer(30, 86_400).default(300),
+  PAT_MAX_LIFETIME_DAYS: integer(1, 3650).default(365),
+  TOKEN_ENDPOINT_RATE_LIMIT: integer(1, 100_000).default(60),
+  TOKEN_ENDPOINT_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
 });
 
 export type Config = {
@@ -72,6 +80,16 @@ export type Config = {
   expiryNotificationIntervalSeconds: number;
   smtpUrl: string | undefined;
   smtpFrom: string;
+  jwt: {
+    /** A JWK set (JSON) or PEM private keys; the first signs. Unset: a key pair kept in the database. */
+    privateKeys: string | undefined;
+    issuer: string;
+    audience: string;
+    leewaySeconds: number;
+    accessTokenTtlSeconds: number;
+    patMaxLifetimeDays: number;
+  };
+  tokenEndpointRateLimit: { points: number; windowSeconds: number };
 };
 
 export class ConfigError extends Error {
@@ -106,5 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
+    jwt: {
+      privateKeys: e.JWT_PRIVATE_KEYS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      leewaySeconds: e.JWT_LEEWAY_SECONDS,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      patMaxLifetimeDays: e.PAT_MAX_LIFETIME_DAYS,
+    },
+    tokenEndpointRateLimit: { points: e.TOKEN_ENDPOINT_RATE_LIMIT, windowSeconds: e.TOKEN_ENDPOINT_RATE_WINDOW_SECONDS },
   };
 }

@@ -2,6 +2,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { PERMISSIONS } from './auth/permission';
+import { PersonalAccessTokensResolver, UserPersonalAccessTokensResolver } from './modules/personal-access-tokens/personal-access-tokens.resolver';
 import { OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { ApiTokensResolver, OrganizationApiTokensResolver, UserApiTokensResolver } from './modules/api-tokens/api-tokens.resolver';
 import { OrganizationsResolver, MembershipsResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
@@ -20,6 +21,8 @@ export const RESOLVERS = [
   OrganizationApiTokensResolver,
   UserApiTokensResolver,
   OrganizationAuditResolver,
+  PersonalAccessTokensResolver,
+  UserPersonalAccessTokensResolver,
 ] as const;
 
 /** Root fields (Query.x, Mutation.y) without a declared permission: must be none. */

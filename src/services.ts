@@ -6,6 +6,8 @@ import type { Logger } from './logger';
 import { ApiTokensService } from './modules/api-tokens/api-tokens.service';
 import { TokenPolicyService } from './modules/api-tokens/token-policy.service';
 import { TokenUsageRecorder } from './modules/api-tokens/token-usage';
+import type { Jwts } from './modules/personal-access-tokens/jwts';
+import { PersonalAccessTokensService } from './modules/personal-access-tokens/personal-access-tokens.service';
 import { AuditService } from './modules/audit/audit.service';
 import { MembershipsService } from './modules/organizations/memberships.service';
 import { OrganizationsService } from './modules/organizations/organizations.service';
@@ -14,7 +16,8 @@ import { SessionsService } from './modules/sessions/sessions.service';
 import { UsersService } from './modules/users/users.service';
 
 /** The application's services, made once per app; each method takes the request's context. */
-export function createServices(dataSource: DataSource, config: Config, log: Logger, redis?: Redis) {
+export function createServices(deps: { dataSource: DataSource; config: Config; log: Logger; jwts: Jwts; now: () => Date; redis?: Redis }) {
+  const { dataSource, config, log, jwts, now, redis } = deps;
   const audit = new AuditService(dataSource);
   const rateLimits = new RateLimits(config, { dataSource, redis });
   const sessions = new SessionsService(dataSource, config);
@@ -24,7 +27,8 @@ export function createServices(dataSource: DataSource, config: Config, log: Logg
     rateLimits,
     sessions,
     tokenUsage,
-    apiTokens: new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix),
+    apiTokens: new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix, now),
+    personalAccessTokens: new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, now),
     tokenPolicies: new TokenPolicyService(dataSource, audit),
     users: new UsersService(dataSource, sessions, rateLimits),
     organizations: new OrganizationsService(dataSource, audit),

@@ -160,7 +160,7 @@ describe('authentication failures: 401, WWW-Authenticate and a message that says
     ['an unknown key', { authorization: `Token ${'a'.repeat(40)}` }, 'invalid or expired token', 'error="invalid_token"'],
     ['a user key sent as Bearer', { authorization: `Bearer ${'b'.repeat(40)}` }, 'invalid token format: a user key is sent with the Token scheme', 'error="invalid_request"'],
     ['an idg_ token with a wrong checksum', { authorization: `Bearer idg_${'A'.repeat(36)}` }, 'invalid token format', 'error="invalid_token"'],
-    ['a JWT (no verifier yet)', { authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln' }, 'invalid token', 'error="invalid_token"'],
+    ['a JWT of an unknown key', { authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln' }, 'invalid or expired token: unknown signing key', 'error="invalid_token"'],
     ['garbage as Bearer', { authorization: 'Bearer !!!' }, 'invalid token format', 'error="invalid_token"'],
   ];
 

@@ -23,6 +23,12 @@ describe('permissions', () => {
 
   it('marks exactly the intended operations public', () => {
     const publicOperations = [...PERMISSIONS.entries()].filter(([, spec]) => spec.kind === 'public').map(([operation]) => operation);
-    expect(publicOperations.sort()).toEqual(['ApiTokensResolver.revokeLeakedToken', 'UsersResolver.logIn', 'UsersResolver.signUp']);
+    expect(publicOperations.sort()).toEqual([
+      'ApiTokensResolver.revokeLeakedToken',
+      'PersonalAccessTokensResolver.refreshAccessToken',
+      'PersonalAccessTokensResolver.verifyAccessToken',
+      'UsersResolver.logIn',
+      'UsersResolver.signUp',
+    ]);
   });
 });

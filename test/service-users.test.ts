@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { addMember, createOrganization, signUp, tableCounts } from './support/factories';
-import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
+import { addMember, createOrganization, signUp, tableCounts, type TestUser } from './support/factories';
+import { dataOf, onlyError, startTestServer, type GraphQLResponse, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -8,19 +8,26 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const CREATE = `mutation ($input: CreateServiceUserInput!) { createServiceUser(input: $input) { serviceUser { id name role organization { id } createdBy { id } } } }`;
+const CREATE = `mutation ($input: CreateServiceUserInput!) {
+  createServiceUser(input: $input) { serviceUser { id name role createdAt organization { id name } createdBy { id email } } }
+}`;
 const UPDATE = `mutation ($input: UpdateServiceUserInput!) { updateServiceUser(input: $input) { serviceUser { id name role } } }`;
 const DELETE = `mutation ($input: DeleteServiceUserInput!) { deleteServiceUser(input: $input) { deletedServiceUserId } }`;
+const NIL_UUID = '00000000-0000-4000-8000-000000000000';
 
-async function team() {
-  const [owner, admin, member] = await Promise.all(['owner', 'admin', 'member'].map((name) => signUp(server, name)));
+type Team = { org: { id: string; slug: string }; owner: TestUser; admin: TestUser; member: TestUser; viewer: TestUser };
+
+async function team(): Promise<Team> {
+  const [owner, admin, member, viewer] = await Promise.all(['owner', 'admin', 'member', 'viewer'].map((name) => signUp(server, name)));
   const org = await createOrganization(server, owner!);
   await addMember(server, owner!, org.id, admin!, 'ADMIN');
   await addMember(server, owner!, org.id, member!, 'MEMBER');
-  return { org, owner: owner!, admin: admin!, member: member! };
+  await addMember(server, owner!, org.id, viewer!, 'VIEWER');
+  return { org, owner: owner!, admin: admin!, member: member!, viewer: viewer! };
 }
 
-async function refusedWithoutChange(request: () => Promise<any>, code: string) {
+/** Runs `request`, expects exactly one error with `code`, and that no table gained or lost a row. */
+async function refusedWithoutChange(request: () => Promise<GraphQLResponse>, code: string) {
   const before = await tableCounts(server);
   const error = onlyError(await request());
   expect(error.extensions?.code).toBe(code);
@@ -28,96 +35,270 @@ async function refusedWithoutChange(request: () => Promise<any>, code: string) {
   return error;
 }
 
+const create = (by: TestUser, organizationId: string, name: string, role: string) => server.gql(CREATE, { input: { organizationId, name, role } }, by.auth);
+const update = (by: TestUser, input: Record<string, unknown>) => server.gql(UPDATE, { input }, by.auth);
+const remove = (by: TestUser, id: string) => server.gql(DELETE, { input: { id } }, by.auth);
+
+async function bot(by: TestUser, organizationId: string, name: string, role: string): Promise<{ id: string; name: string; role: string }> {
+  return dataOf(await create(by, organizationId, name, role)).createServiceUser.serviceUser;
+}
+
+async function row(id: string): Promise<{ name: string; role: string; organizationId: string; createdById: string | null } | undefined> {
+  const [found] = await server.app.dataSource.query(`SELECT name, role, "organizationId", "createdById" FROM service_users WHERE id = $1`, [id]);
+  return found;
+}
+
 describe('createServiceUser', () => {
-  it('OWNER and ADMIN create service users in their organization', async () => {
+  it('OWNER and ADMIN create service users, with organization and createdBy', async () => {
     const { org, owner, admin } = await team();
-    const made = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'ci-bot', role: 'MEMBER' } }, admin.auth)).createServiceUser.serviceUser;
-    expect(made).toMatchObject({ name: 'ci-bot', role: 'MEMBER', organization: { id: org.id }, createdBy: { id: admin.id } });
-    const owned = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'deployer', role: 'OWNER' } }, owner.auth)).createServiceUser.serviceUser;
-    expect(owned.role).toBe('OWNER');
+    const made = dataOf(await create(admin, org.id, 'ci-bot', 'MEMBER')).createServiceUser.serviceUser;
+    expect(made).toMatchObject({ name: 'ci-bot', role: 'MEMBER', organization: { id: org.id }, createdBy: { id: admin.id, email: admin.email } });
+    expect(await row(made.id)).toEqual({ name: 'ci-bot', role: 'MEMBER', organizationId: org.id, createdById: admin.id });
+
+    const peer = dataOf(await create(admin, org.id, 'admin-bot', 'ADMIN')).createServiceUser.serviceUser;
+    expect(peer.role).toBe('ADMIN');
+    const owned = dataOf(await create(owner, org.id, '  deployer  ', 'OWNER')).createServiceUser.serviceUser;
+    expect(owned).toMatchObject({ name: 'deployer', role: 'OWNER', createdBy: { id: owner.id } });
   });
 
-  it('refuses MEMBER, a role above the caller’s, a duplicate name and an empty name, writing nothing', async () => {
-    const { org, admin, member } = await team();
-    const create = (auth: Record<string, string>, name: string, role: string) =>
-      server.gql(CREATE, { input: { organizationId: org.id, name, role } }, auth);
-    expect((await refusedWithoutChange(() => create(member.auth, 'bot', 'VIEWER'), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.create');
-    expect((await refusedWithoutChange(() => create(admin.auth, 'boss-bot', 'OWNER'), 'FORBIDDEN')).message).toBe('role: OWNER exceeds your own role ADMIN');
-    dataOf(await create(admin.auth, 'twin', 'VIEWER'));
-    await refusedWithoutChange(() => create(admin.auth, 'twin', 'VIEWER'), 'CONFLICT');
-    expect((await refusedWithoutChange(() => create(admin.auth, '  ', 'VIEWER'), 'BAD_USER_INPUT')).extensions?.field).toBe('name');
+  it('MEMBER and VIEWER are FORBIDDEN with extensions.right', async () => {
+    const { org, member, viewer } = await team();
+    for (const user of [member, viewer]) {
+      const error = await refusedWithoutChange(() => create(user, org.id, 'bot', 'VIEWER'), 'FORBIDDEN');
+      expect(error.extensions?.right).toBe('serviceUsers.create');
+    }
   });
-});
 
-describe('updateServiceUser and deleteServiceUser', () => {
-  it('renames and changes the role within the caller’s own', async () => {
+  it('a role above the caller’s own is FORBIDDEN naming role', async () => {
     const { org, admin } = await team();
-    const bot = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'bot', role: 'VIEWER' } }, admin.auth)).createServiceUser.serviceUser;
-    expect(dataOf(await server.gql(UPDATE, { input: { id: bot.id, name: 'robot', role: 'ADMIN' } }, admin.auth)).updateServiceUser.serviceUser).toMatchObject({
-      name: 'robot',
-      role: 'ADMIN',
-    });
-    await refusedWithoutChange(() => server.gql(UPDATE, { input: { id: bot.id, role: 'OWNER' } }, admin.auth), 'FORBIDDEN');
+    const error = await refusedWithoutChange(() => create(admin, org.id, 'boss-bot', 'OWNER'), 'FORBIDDEN');
+    expect(error.message).toBe('role: OWNER exceeds your own role ADMIN');
   });
 
-  it('an ADMIN cannot change or delete an OWNER service user', async () => {
-    const { org, owner, admin } = await team();
-    const bot = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'root-bot', role: 'OWNER' } }, owner.auth)).createServiceUser.serviceUser;
-    await refusedWithoutChange(() => server.gql(UPDATE, { input: { id: bot.id, role: 'VIEWER' } }, admin.auth), 'FORBIDDEN');
-    await refusedWithoutChange(() => server.gql(DELETE, { input: { id: bot.id } }, admin.auth), 'FORBIDDEN');
-  });
-
-  it('deleting a service user removes its tokens with it', async () => {
-    const { org, owner } = await team();
-    const bot = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'token-bot', role: 'MEMBER' } }, owner.auth)).createServiceUser.serviceUser;
-    await server.app.dataSource.query(
-      `INSERT INTO api_tokens ("organizationId", "ownerServiceUserId", name, "tokenPrefix", "secretDigest", rights) VALUES ($1, $2, 'deploy', 'idg_abcdefgh', $3, 0)`,
-      [org.id, bot.id, randomBytes(32)],
-    );
-    expect(dataOf(await server.gql(DELETE, { input: { id: bot.id } }, owner.auth)).deleteServiceUser.deletedServiceUserId).toBe(bot.id);
-    const [{ tokens }] = await server.app.dataSource.query(`SELECT count(*)::int AS tokens FROM api_tokens WHERE "ownerServiceUserId" = $1`, [bot.id]);
-    expect(tokens).toBe(0);
-  });
-
-  it('an unknown, malformed or foreign id is NOT_FOUND', async () => {
+  it('a duplicate name in one organization is CONFLICT; the same name in another is fine', async () => {
     const mine = await team();
     const theirs = await team();
-    const foreign = dataOf(await server.gql(CREATE, { input: { organizationId: theirs.org.id, name: 'theirs', role: 'VIEWER' } }, theirs.owner.auth)).createServiceUser.serviceUser;
-    for (const id of ['00000000-0000-4000-8000-000000000000', 'nope', foreign.id]) {
-      const error = await refusedWithoutChange(() => server.gql(DELETE, { input: { id } }, mine.owner.auth), 'NOT_FOUND');
-      expect(error.message).toBe('service user not found');
-      await refusedWithoutChange(() => server.gql(UPDATE, { input: { id, name: 'x' } }, mine.owner.auth), 'NOT_FOUND');
+    await bot(mine.admin, mine.org.id, 'twin', 'VIEWER');
+    for (const name of ['twin', '  twin ']) {
+      const error = await refusedWithoutChange(() => create(mine.owner, mine.org.id, name, 'MEMBER'), 'CONFLICT');
+      expect(error.message).toMatch(/^name: /);
+    }
+    expect((await bot(theirs.owner, theirs.org.id, 'twin', 'VIEWER')).name).toBe('twin');
+  });
+
+  it.each([
+    ['an empty name', ''],
+    ['a blank name', '   '],
+    ['a name over 100 characters', 'b'.repeat(101)],
+  ])('%s is BAD_USER_INPUT naming name', async (_label, name) => {
+    const { org, owner } = await team();
+    const error = await refusedWithoutChange(() => create(owner, org.id, name, 'VIEWER'), 'BAD_USER_INPUT');
+    expect(error.extensions?.field).toBe('name');
+  });
+
+  it('in an organization the caller is not in, or a malformed id, is NOT_FOUND', async () => {
+    const mine = await team();
+    const theirs = await team();
+    for (const organizationId of [theirs.org.id, NIL_UUID, 'nope']) {
+      expect((await refusedWithoutChange(() => create(mine.owner, organizationId, 'intruder', 'VIEWER'), 'NOT_FOUND')).message).toBe('organization not found');
     }
   });
 });
 
-describe('Organization.serviceUsers', () => {
-  it('is a connection, readable by OWNER/ADMIN and refused to MEMBER', async () => {
-    const { org, owner, admin, member } = await team();
-    for (let i = 0; i < 3; i += 1) dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: `bot-${i}`, role: 'VIEWER' } }, owner.auth));
-    const query = `query ($id: ID!, $after: String) { organization(id: $id) { serviceUsers(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } } }`;
-    const first = dataOf(await server.gql(query, { id: org.id }, admin.auth)).organization.serviceUsers;
-    expect(first.totalCount).toBe(3);
-    expect(first.pageInfo.hasNextPage).toBe(true);
-    const second = dataOf(await server.gql(query, { id: org.id, after: first.pageInfo.endCursor }, admin.auth)).organization.serviceUsers;
-    expect([...first.edges, ...second.edges].map((edge: any) => edge.node.name)).toEqual(['bot-0', 'bot-1', 'bot-2']);
-    expect(second.pageInfo.hasNextPage).toBe(false);
-    expect(onlyError(await server.gql(query, { id: org.id }, member.auth)).extensions).toMatchObject({ code: 'FORBIDDEN', right: 'serviceUsers.read' });
+describe('updateServiceUser', () => {
+  it('renames and changes the role within the caller’s own', async () => {
+    const { org, owner, admin } = await team();
+    const made = await bot(admin, org.id, 'bot', 'VIEWER');
+    expect(dataOf(await update(admin, { id: made.id, name: 'robot', role: 'ADMIN' })).updateServiceUser.serviceUser).toEqual({
+      id: made.id,
+      name: 'robot',
+      role: 'ADMIN',
+    });
+    expect(dataOf(await update(owner, { id: made.id, role: 'OWNER' })).updateServiceUser.serviceUser.role).toBe('OWNER');
+    expect(await row(made.id)).toMatchObject({ name: 'robot', role: 'OWNER' });
   });
 
-  it('audits creation, update and deletion', async () => {
-    const { org, owner } = await team();
-    const bot = dataOf(await server.gql(CREATE, { input: { organizationId: org.id, name: 'audited', role: 'VIEWER' } }, owner.auth)).createServiceUser.serviceUser;
-    dataOf(await server.gql(UPDATE, { input: { id: bot.id, name: 'audited-2' } }, owner.auth));
-    dataOf(await server.gql(DELETE, { input: { id: bot.id } }, owner.auth));
-    const events = await server.app.dataSource.query(
-      `SELECT "eventType", "actorId", changes FROM audit_events WHERE "targetId" = $1 ORDER BY "createdAt", id`,
-      [bot.id],
+  it('an ADMIN cannot raise a service user above ADMIN, nor change one that is above them, not even its name', async () => {
+    const { org, owner, admin } = await team();
+    const low = await bot(admin, org.id, 'low-bot', 'MEMBER');
+    const high = await bot(owner, org.id, 'root-bot', 'OWNER');
+    expect((await refusedWithoutChange(() => update(admin, { id: low.id, role: 'OWNER' }), 'FORBIDDEN')).message).toBe(
+      'role: OWNER exceeds your own role ADMIN',
     );
-    expect(events).toEqual([
-      { eventType: 'service_user.created', actorId: owner.id, changes: { name: 'audited', role: 'VIEWER' } },
-      { eventType: 'service_user.updated', actorId: owner.id, changes: { name: 'audited-2' } },
-      { eventType: 'service_user.deleted', actorId: owner.id, changes: { name: 'audited-2', role: 'VIEWER' } },
+    for (const input of [{ id: high.id, role: 'VIEWER' }, { id: high.id, name: 'renamed-by-admin' }]) {
+      expect((await refusedWithoutChange(() => update(admin, input), 'FORBIDDEN')).message).toMatch(/^role: /);
+    }
+    expect(await row(low.id)).toMatchObject({ name: 'low-bot', role: 'MEMBER' });
+    expect(await row(high.id)).toMatchObject({ name: 'root-bot', role: 'OWNER' });
+    expect(dataOf(await update(owner, { id: high.id, name: 'renamed-by-owner' })).updateServiceUser.serviceUser.name).toBe('renamed-by-owner');
+  });
+
+  it('MEMBER is FORBIDDEN; a taken name is CONFLICT; an empty one BAD_USER_INPUT', async () => {
+    const { org, owner, member } = await team();
+    const one = await bot(owner, org.id, 'one', 'VIEWER');
+    await bot(owner, org.id, 'two', 'VIEWER');
+    expect((await refusedWithoutChange(() => update(member, { id: one.id, name: 'mine' }), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.update');
+    expect((await refusedWithoutChange(() => update(owner, { id: one.id, name: 'two' }), 'CONFLICT')).message).toMatch(/^name: /);
+    expect((await refusedWithoutChange(() => update(owner, { id: one.id, name: ' ' }), 'BAD_USER_INPUT')).extensions?.field).toBe('name');
+    expect(await row(one.id)).toMatchObject({ name: 'one', role: 'VIEWER' });
+  });
+});
+
+describe('deleteServiceUser', () => {
+  it('deletes the row and, through ON DELETE CASCADE, every token it owned', async () => {
+    const { org, owner } = await team();
+    const made = await bot(owner, org.id, 'token-bot', 'MEMBER');
+    await server.app.dataSource.query(
+      `INSERT INTO api_tokens ("organizationId", "ownerServiceUserId", name, "tokenPrefix", "secretDigest", rights) VALUES ($1, $2, 'deploy', 'idg_abcdefgh', $3, 0)`,
+      [org.id, made.id, randomBytes(32)],
+    );
+    const issued = dataOf(
+      await server.gql(
+        `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } } }`,
+        { input: { organizationId: org.id, name: 'issued', serviceUserId: made.id } },
+        owner.auth,
+      ),
+    ).createApiToken;
+    const bearer = { authorization: `Bearer ${issued.token}` };
+    expect(dataOf(await server.gql(`{ viewer { id kind } }`, {}, bearer)).viewer).toEqual({ id: made.id, kind: 'SERVICE_USER' });
+    const tokensOf = async () =>
+      (await server.app.dataSource.query(`SELECT count(*)::int AS n FROM api_tokens WHERE "ownerServiceUserId" = $1`, [made.id]))[0].n;
+    expect(await tokensOf()).toBe(2);
+
+    expect(dataOf(await remove(owner, made.id)).deleteServiceUser.deletedServiceUserId).toBe(made.id);
+    expect(await row(made.id)).toBeUndefined();
+    expect(await tokensOf()).toBe(0);
+    const refused = await server.gql(`{ viewer { id } }`, {}, bearer);
+    expect(refused.status).toBe(401);
+    expect(onlyError(refused).extensions?.code).toBe('UNAUTHENTICATED');
+
+    // Gone means gone: a second delete is NOT_FOUND.
+    expect((await refusedWithoutChange(() => remove(owner, made.id), 'NOT_FOUND')).message).toBe('service user not found');
+  });
+
+  it('MEMBER is FORBIDDEN, and an ADMIN cannot delete an OWNER service user', async () => {
+    const { org, owner, admin, member } = await team();
+    const low = await bot(owner, org.id, 'low', 'VIEWER');
+    const high = await bot(owner, org.id, 'high', 'OWNER');
+    expect((await refusedWithoutChange(() => remove(member, low.id), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.delete');
+    expect((await refusedWithoutChange(() => remove(admin, high.id), 'FORBIDDEN')).message).toBe('role: OWNER exceeds your own role ADMIN');
+    expect(await row(high.id)).toBeDefined();
+    expect(dataOf(await remove(admin, low.id)).deleteServiceUser.deletedServiceUserId).toBe(low.id);
+  });
+});
+
+describe('isolation', () => {
+  it("an unknown, malformed or other organization's id is NOT_FOUND for update and delete, and nothing changes", async () => {
+    const mine = await team();
+    const theirs = await team();
+    const foreign = await bot(theirs.owner, theirs.org.id, 'theirs', 'VIEWER');
+    for (const id of [NIL_UUID, 'nope', foreign.id, foreign.id.toUpperCase()]) {
+      expect((await refusedWithoutChange(() => remove(mine.owner, id), 'NOT_FOUND')).message).toBe('service user not found');
+      expect((await refusedWithoutChange(() => update(mine.owner, { id, name: 'pwned', role: 'VIEWER' }), 'NOT_FOUND')).message).toBe(
+        'service user not found',
+      );
+    }
+    expect(await row(foreign.id)).toMatchObject({ name: 'theirs', role: 'VIEWER', organizationId: theirs.org.id });
+  });
+
+  it("another organization's service users are not listed", async () => {
+    const mine = await team();
+    const theirs = await team();
+    await bot(theirs.owner, theirs.org.id, 'hidden', 'VIEWER');
+    const query = `query ($id: ID!) { organization(id: $id) { serviceUsers { totalCount } } }`;
+    expect(dataOf(await server.gql(query, { id: mine.org.id }, mine.owner.auth)).organization.serviceUsers.totalCount).toBe(0);
+    expect(onlyError(await server.gql(query, { id: theirs.org.id }, mine.owner.auth)).extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('Organization.serviceUsers', () => {
+  const PAGE = `query ($id: ID!, $first: Int, $after: String) {
+    organization(id: $id) {
+      serviceUsers(first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { cursor node { id name role organization { id } createdBy { id } } }
+      }
+    }
+  }`;
+
+  it('pages through every service user once, oldest first, with organization and createdBy', async () => {
+    const { org, owner, admin } = await team();
+    const made = [];
+    for (let i = 0; i < 5; i += 1) made.push(await bot(i % 2 ? admin : owner, org.id, `bot-${i}`, 'VIEWER'));
+    const pages: any[] = [];
+    let after: string | null = null;
+    do {
+      const page: any = dataOf(await server.gql(PAGE, { id: org.id, first: 2, after }, admin.auth)).organization.serviceUsers;
+      pages.push(page);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(pages.map((page) => page.edges.length)).toEqual([2, 2, 1]);
+    expect(pages.map((page) => page.pageInfo.hasNextPage)).toEqual([true, true, false]);
+    for (const page of pages) {
+      expect(page.totalCount).toBe(5);
+      expect(page.pageInfo.endCursor).toBe(page.edges.at(-1).cursor);
+    }
+    const nodes = pages.flatMap((page) => page.edges.map((edge: any) => edge.node));
+    const listed = await server.app.dataSource.query(`SELECT id FROM service_users WHERE "organizationId" = $1 ORDER BY "createdAt", id`, [org.id]);
+    expect(nodes.map((node: any) => node.id)).toEqual(listed.map((found: { id: string }) => found.id));
+    expect(nodes.map((node: any) => node.name).sort()).toEqual(made.map((m) => m.name).sort());
+    for (const node of nodes) {
+      const index = Number(node.name.split('-')[1]);
+      expect(node).toMatchObject({ organization: { id: org.id }, createdBy: { id: (index % 2 ? admin : owner).id } });
+    }
+  });
+
+  it('createdBy is null once the creator’s account is gone; the service user stays', async () => {
+    const { org, owner, admin } = await team();
+    const made = await bot(admin, org.id, 'orphan', 'VIEWER');
+    await server.app.dataSource.query(`DELETE FROM users WHERE id = $1`, [admin.id]);
+    const node = dataOf(await server.gql(PAGE, { id: org.id }, owner.auth)).organization.serviceUsers.edges[0].node;
+    expect(node).toMatchObject({ id: made.id, name: 'orphan', createdBy: null });
+  });
+
+  it('is refused to MEMBER (serviceUsers.read) and refuses bad paging arguments', async () => {
+    const { org, owner, member } = await team();
+    expect(onlyError(await server.gql(PAGE, { id: org.id }, member.auth)).extensions).toMatchObject({ code: 'FORBIDDEN', right: 'serviceUsers.read' });
+    for (const [args, field] of [
+      [{ after: 'garbage' }, 'after'],
+      [{ first: 0 }, 'first'],
+      [{ first: 101 }, 'first'],
+    ] as const) {
+      expect(onlyError(await server.gql(PAGE, { id: org.id, ...args }, owner.auth)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+});
+
+describe('audit log', () => {
+  it('records creation, update and deletion with actor, credential and address', async () => {
+    const { org, owner, admin } = await team();
+    const made = await bot(admin, org.id, 'audited', 'VIEWER');
+    dataOf(await update(owner, { id: made.id, name: 'audited-2', role: 'MEMBER' }));
+    dataOf(await remove(admin, made.id));
+    const events = await server.app.dataSource.query(
+      `SELECT "eventType", "organizationId", "actorKind", "actorId", "actorCredential", "targetType", "clientAddress", changes
+         FROM audit_events WHERE "targetId" = $1 ORDER BY "createdAt", id`,
+      [made.id],
+    );
+    expect(events.map(({ eventType, actorId, changes }: any) => ({ eventType, actorId, changes }))).toEqual([
+      { eventType: 'service_user.created', actorId: admin.id, changes: { name: 'audited', role: 'VIEWER' } },
+      { eventType: 'service_user.updated', actorId: owner.id, changes: { name: 'audited-2', role: 'MEMBER' } },
+      { eventType: 'service_user.deleted', actorId: admin.id, changes: { name: 'audited-2', role: 'MEMBER' } },
     ]);
+    for (const event of events) {
+      expect(event).toMatchObject({ organizationId: org.id, actorKind: 'USER', actorCredential: 'USER_KEY', targetType: 'service_user' });
+      expect(event.clientAddress).toMatch(/127\.0\.0\.1$/);
+    }
+    const everything = JSON.stringify(events);
+    for (const secret of [owner.userKey, admin.userKey]) expect(everything).not.toContain(secret);
+  });
+
+  it('a refused change writes no event', async () => {
+    const { org, owner, admin } = await team();
+    const high = await bot(owner, org.id, 'high', 'OWNER');
+    await refusedWithoutChange(() => update(admin, { id: high.id, name: 'nope' }), 'FORBIDDEN');
+    await refusedWithoutChange(() => remove(admin, high.id), 'FORBIDDEN');
+    const events = await server.app.dataSource.query(`SELECT "eventType" FROM audit_events WHERE "targetId" = $1`, [high.id]);
+    expect(events).toEqual([{ eventType: 'service_user.created' }]);
   });
 });

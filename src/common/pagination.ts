@@ -26,6 +26,9 @@ export class PageInfo {
 /** Rows are paged by (createdAt, id): stable, and createdAt is stored to the millisecond so a cursor round-trips exactly. */
 type Keyed = { createdAt: Date; id: string };
 
+/** The largest time a JavaScript Date holds (year 275760). */
+const MAX_TIME = 8.64e15;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(row: Keyed): string {
@@ -35,7 +38,8 @@ export function encodeCursor(row: Keyed): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && UUID.test(value[1])) {
+    // Only times a row can have: outside 1970..275760 a Date is invalid or beyond PostgreSQL's range, and the query would fail.
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && value[0] >= 0 && value[0] <= MAX_TIME && typeof value[1] === 'string' && UUID.test(value[1])) {
       return { createdAt: new Date(value[0] as number), id: value[1] };
     }
   } catch {

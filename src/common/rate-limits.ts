@@ -30,11 +30,18 @@ export class RateLimits {
   private readonly login: RateLimiterAbstract;
   private readonly authFailure: RateLimiterAbstract;
   private readonly tokenIssue: RateLimiterAbstract;
+  private readonly tokenEndpoint: RateLimiterAbstract;
 
   constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
     this.login = limiter('login', config.loginRateLimit, store);
     this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
     this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
+    this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
+  }
+
+  /** Refresh and verification of JWTs (GraphQL and the REST endpoints), per client address. */
+  consumeTokenEndpoint(clientAddress: string): Promise<void> {
+    return consume(this.tokenEndpoint, clientAddress);
   }
 
   /** Token creation and regeneration, per principal. */

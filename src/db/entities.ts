@@ -6,6 +6,7 @@ import { AuditEventEntity } from '../modules/audit/audit-event.entity';
 import { MembershipEntity } from '../modules/organizations/membership.entity';
 import { OrganizationEntity } from '../modules/organizations/organization.entity';
 import { PersonalAccessTokenEntity } from '../modules/personal-access-tokens/personal-access-token.entity';
+import { SigningKeyEntity } from '../modules/personal-access-tokens/signing-key.entity';
 import { ServiceUserEntity } from '../modules/service-users/service-user.entity';
 import { SessionEntity } from '../modules/sessions/session.entity';
 import { UserEntity } from '../modules/users/user.entity';
@@ -21,5 +22,6 @@ export const ENTITIES = [
   TokenExpirationPolicyEntity,
   ExpiryNotificationEntity,
   PersonalAccessTokenEntity,
+  SigningKeyEntity,
   AuditEventEntity,
 ];

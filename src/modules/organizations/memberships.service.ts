@@ -1,9 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { has, OrganizationRole } from '../../auth/rights';
+import { has, OrganizationRole, rightsOfRole, type Right } from '../../auth/rights';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
+import { ServiceUserEntity } from '../service-users/service-user.entity';
 import { UserEntity } from '../users/user.entity';
 import { normalizeEmail } from '../users/validation';
 import { MembershipEntity } from './membership.entity';
@@ -15,7 +16,9 @@ const LAST_OWNER = 'an organization must keep at least one OWNER';
  * Membership rules beyond the role table: only an OWNER grants, changes or
  * removes the OWNER role, and the last OWNER can neither leave nor be demoted.
  * Each change locks the organization's row, so two concurrent demotions
- * cannot both pass the owner count.
+ * cannot both pass the owner count, and reads the caller's role again under
+ * that lock, so a caller demoted by a change just committed acts with the role
+ * they have now.
  */
 export class MembershipsService {
   constructor(
@@ -23,10 +26,22 @@ export class MembershipsService {
     private readonly audit: AuditService,
   ) {}
 
-  private async callerRole(ctx: RequestContext, organizationId: string): Promise<OrganizationRole> {
-    const access = await ctx.access(organizationId);
-    if (!access) throw notFound('organization');
-    return access.role;
+  /**
+   * The caller's role, read inside the transaction once the organization is
+   * locked (the request's access was read before the lock), and the right the
+   * operation needs checked against it again.
+   */
+  private async lockedCallerRole(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right | null): Promise<OrganizationRole> {
+    const principal = ctx.principal;
+    if (!principal) throw notFound('organization');
+    const role =
+      principal.kind === 'USER'
+        ? (await manager.findOneBy(MembershipEntity, { organizationId, userId: principal.id }))?.role
+        : (await manager.findOneBy(ServiceUserEntity, { id: principal.id, organizationId }))?.role;
+    if (!role) throw notFound('organization');
+    const rights = principal.scope ? rightsOfRole(role) & principal.scope.rights : rightsOfRole(role);
+    if (right && !has(rights, right)) throw forbidden(`missing right ${right}`, { right });
+    return role;
   }
 
   private async membership(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipEntity> {
@@ -41,13 +56,13 @@ export class MembershipsService {
 
   async add(ctx: RequestContext, input: { organizationId: string; email: string; role: OrganizationRole }): Promise<MembershipEntity> {
     const email = normalizeEmail(input.email);
-    const callerRole = await this.callerRole(ctx, input.organizationId);
-    if (input.role === OrganizationRole.OWNER && callerRole !== OrganizationRole.OWNER) {
-      throw forbidden('only an OWNER can grant the OWNER role');
-    }
     try {
       return await this.dataSource.transaction(async (manager) => {
         await lockOrganization(manager, input.organizationId);
+        const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, 'members.create');
+        if (input.role === OrganizationRole.OWNER && callerRole !== OrganizationRole.OWNER) {
+          throw forbidden('only an OWNER can grant the OWNER role');
+        }
         const user = await manager.findOneBy(UserEntity, { email });
         if (!user || !user.isActive) throw notFound('user with this email');
         const membership = await manager.save(manager.create(MembershipEntity, { organizationId: input.organizationId, userId: user.id, role: input.role }));
@@ -67,9 +82,9 @@ export class MembershipsService {
   }
 
   async updateRole(ctx: RequestContext, input: { organizationId: string; userId: string; role: OrganizationRole }): Promise<MembershipEntity> {
-    const callerRole = await this.callerRole(ctx, input.organizationId);
     return this.dataSource.transaction(async (manager) => {
       await lockOrganization(manager, input.organizationId);
+      const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, 'members.update');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       const touchesOwner = membership.role === OrganizationRole.OWNER || input.role === OrganizationRole.OWNER;
       if (touchesOwner && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can grant or change the OWNER role');
@@ -89,17 +104,22 @@ export class MembershipsService {
     });
   }
 
-  /** Anyone may leave; removing someone else needs members.delete. */
+  /**
+   * Anyone signed in as themselves may leave; removing someone else needs
+   * members.delete, and so does removing oneself through an org-scoped API
+   * token (whose rights bound everything it does).
+   */
   async remove(ctx: RequestContext, input: { organizationId: string; userId: string }): Promise<MembershipEntity> {
     const access = await ctx.access(input.organizationId);
     if (!access) throw notFound('organization');
-    const leaving = ctx.principal?.kind === 'USER' && ctx.principal.id === input.userId;
+    const leaving = ctx.principal?.kind === 'USER' && !ctx.principal.scope && ctx.principal.id === input.userId;
     if (!leaving && !has(access.rights, 'members.delete')) throw forbidden('missing right members.delete', { right: 'members.delete' });
     return this.dataSource.transaction(async (manager) => {
       await lockOrganization(manager, input.organizationId);
+      const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       if (membership.role === OrganizationRole.OWNER) {
-        if (!leaving && access.role !== OrganizationRole.OWNER) throw forbidden('only an OWNER can remove an OWNER');
+        if (!leaving && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can remove an OWNER');
         if ((await this.ownerCount(manager, input.organizationId)) <= 1) throw forbidden(LAST_OWNER);
       }
       await manager.delete(MembershipEntity, { id: membership.id });

@@ -54,11 +54,12 @@ export class ServiceUsersService {
   async update(ctx: RequestContext, input: { id: string; name?: string | null; role?: OrganizationRole | null }): Promise<ServiceUserEntity> {
     const serviceUser = await ctx.loaders.serviceUser.load(input.id);
     if (!serviceUser) throw notFound('service user');
+    // As for deletion: one whose role is above the caller's cannot be changed at all, not even renamed.
+    await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
     const changes: Partial<Pick<ServiceUserEntity, 'name' | 'role'>> = {};
     if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
     if (input.role !== undefined && input.role !== null) {
       await this.checkRoleCeiling(ctx, serviceUser.organizationId, input.role);
-      await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
       changes.role = input.role;
     }
     if (Object.keys(changes).length === 0) return serviceUser;

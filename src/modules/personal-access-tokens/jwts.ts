@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { KeySet } from './signing-keys';
+
+export type JwtKind = 'refresh' | 'access';
+
+export type VerifiedJwt = { kind: JwtKind; sub: string; jti: string; exp: number | undefined; pat: string | undefined; payload: JWTPayload };
+
+/** Why a JWT was refused, in words fit for the client. */
+export class JwtRefusal extends Error {}
+
+export type JwtOptions = { issuer: string; audience: string; leewaySeconds: number; accessTokenTtlSeconds: number };
+
+/** Header parameters that point at keys elsewhere: never followed, and a token carrying one is refused. */
+const FOREIGN_KEY_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'];
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Signs and verifies idgraph's JWTs: personal access tokens (`token_type:
+ * refresh`) and access tokens (`typ: at+jwt`, RFC 9068, `token_type: access`).
+ * Verification takes the key from the known set by `kid` only, with the
+ * algorithm that key has; `iss`, `aud`, `exp` and `nbf` are checked with a
+ * small leeway.
+ */
+export class Jwts {
+  constructor(
+    private readonly keys: KeySet,
+    private readonly options: JwtOptions,
+    private readonly now: () => Date,
+  ) {}
+
+  get jwks() {
+    return this.keys.jwks;
+  }
+
+  signRefresh(claims: { sub: string; jti: string; expiresAt: Date | null }): Promise<string> {
+    const { signing } = this.keys;
+    const jwt = new SignJWT({ token_type: 'refresh' })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setJti(claims.jti)
+      .setIssuedAt(seconds(this.now()))
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience);
+    if (claims.expiresAt) jwt.setExpirationTime(seconds(claims.expiresAt));
+    return jwt.sign(signing.privateKey);
+  }
+
+  async signAccess(claims: { sub: string; pat: string }): Promise<{ token: string; jti: string; expiresAt: Date }> {
+    const { signing } = this.keys;
+    const issuedAt = seconds(this.now());
+    const expiresAt = new Date((issuedAt + this.options.accessTokenTtlSeconds) * 1000);
+    const jti = randomUUID();
+    const token = await new SignJWT({ token_type: 'access', pat: claims.pat })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'at+jwt' })
+      .setSubject(claims.sub)
+      .setJti(jti)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(seconds(expiresAt))
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .sign(signing.privateKey);
+    return { token, jti, expiresAt };
+  }
+
+  async verify(token: string): Promise<VerifiedJwt> {
+    let header;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new JwtRefusal('malformed token');
+    }
+    if (token.split('.').length !== 3) throw new JwtRefusal('malformed token');
+    if (FOREIGN_KEY_HEADERS.some((name) => name in header)) throw new JwtRefusal('untrusted key reference in the token header');
+    const key = typeof header.kid === 'string' ? this.keys.byKid.get(header.kid) : undefined;
+    if (!key) throw new JwtRefusal('unknown signing key');
+    if (header.alg !== key.alg) throw new JwtRefusal('unexpected signing algorithm');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.publicKey, {
+        algorithms: [key.alg],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.leewaySeconds,
+        currentDate: this.now(),
+        requiredClaims: ['sub', 'jti', 'iat'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new JwtRefusal('token expired');
+      if (error instanceof errors.JWTClaimValidationFailed) throw new JwtRefusal(`invalid ${error.claim} claim`);
+      if (error instanceof errors.JWSSignatureVerificationFailed) throw new JwtRefusal('invalid signature');
+      throw new JwtRefusal('malformed token');
+    }
+    const kind = payload.token_type;
+    if (kind === 'access') {
+      if (header.typ !== 'at+jwt') throw new JwtRefusal('invalid typ header');
+      if (payload.exp === undefined) throw new JwtRefusal('missing exp claim');
+      if (typeof payload.pat !== 'string') throw new JwtRefusal('missing pat claim');
+    } else if (kind !== 'refresh') {
+      throw new JwtRefusal('invalid token_type claim');
+    }
+    return { kind, sub: payload.sub!, jti: payload.jti!, exp: payload.exp, pat: payload.pat as string | undefined, payload };
+  }
+}

@@ -1,0 +1,63 @@
+import { Router, type Request, type Response } from 'express';
+import type { RateLimits } from '../../common/rate-limits';
+import { DomainError, ErrorCode } from '../../errors';
+import type { PersonalAccessTokensService } from './personal-access-tokens.service';
+
+/** SimpleJWT's answer to a bad token, which Label Studio's clients read. */
+const TOKEN_NOT_VALID = { detail: 'Given token not valid for any token type', code: 'token_not_valid' };
+
+function field(req: Request, name: string): string | null {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+/** Maps a rate limit to 429 with Retry-After; anything unexpected goes on to the JSON error handler. */
+async function answer(res: Response, work: () => Promise<void>, next: (error: unknown) => void): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof DomainError && error.code === ErrorCode.RATE_LIMITED) {
+      res.status(429).set('retry-after', String(error.details.retryAfter)).json({ detail: error.message, code: 'throttled' });
+      return;
+    }
+    if (error instanceof DomainError && error.code === ErrorCode.UNAUTHENTICATED) {
+      res.status(401).json(TOKEN_NOT_VALID);
+      return;
+    }
+    next(error);
+  }
+}
+
+/**
+ * Label Studio and SimpleJWT compatible endpoints:
+ * `POST /api/token/refresh {"refresh"}` → `{"access"}`, and
+ * `POST /api/token/verify {"token"}` → `{}` or 401, with their exact error shapes.
+ */
+export function tokenEndpoints(pats: PersonalAccessTokensService, rateLimits: RateLimits): Router {
+  const router = Router();
+  router.post('/refresh', (req, res, next) =>
+    answer(res, async () => {
+      const refresh = field(req, 'refresh');
+      if (!refresh) {
+        res.status(400).json({ refresh: ['This field may not be blank.'] });
+        return;
+      }
+      const { access } = await pats.refresh(req.ip ?? 'unknown', refresh);
+      res.json({ access });
+    }, next),
+  );
+  router.post('/verify', (req, res, next) =>
+    answer(res, async () => {
+      const token = field(req, 'token');
+      if (!token) {
+        res.status(400).json({ token: ['This field may not be blank.'] });
+        return;
+      }
+      await rateLimits.consumeTokenEndpoint(req.ip ?? 'unknown');
+      const result = await pats.check(token);
+      if (result.valid) res.json({});
+      else res.status(401).json(TOKEN_NOT_VALID);
+    }, next),
+  );
+  return router;
+}
