@@ -22,7 +22,7 @@ export type TestServer = {
 };
 
 /** Environment for a test server; anything given here wins over the defaults. */
-export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string, options: { now?: () => Date } = {}): Promise<TestServer> {
   const database = databaseUrl ? { url: databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -35,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
   const logs: string[] = [];
   const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const httpServer: Server = createServer();
-  const app = await createApp(config, log, { httpServer });
+  const app = await createApp(config, log, { httpServer, now: options.now });
   httpServer.on('request', app.express);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
