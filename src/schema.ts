@@ -3,6 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { PERMISSIONS } from './auth/permission';
 import { PersonalAccessTokensResolver, UserPersonalAccessTokensResolver } from './modules/personal-access-tokens/personal-access-tokens.resolver';
+import { IntrospectionResolver } from './modules/introspection/introspection.resolver';
 import { OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { ApiTokensResolver, OrganizationApiTokensResolver, UserApiTokensResolver } from './modules/api-tokens/api-tokens.resolver';
 import { OrganizationsResolver, MembershipsResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
@@ -23,6 +24,7 @@ export const RESOLVERS = [
   OrganizationAuditResolver,
   PersonalAccessTokensResolver,
   UserPersonalAccessTokensResolver,
+  IntrospectionResolver,
 ] as const;
 
 /** Root fields (Query.x, Mutation.y) without a declared permission: must be none. */

@@ -7,6 +7,7 @@ import { ApiTokensService } from './modules/api-tokens/api-tokens.service';
 import { TokenPolicyService } from './modules/api-tokens/token-policy.service';
 import { TokenUsageRecorder } from './modules/api-tokens/token-usage';
 import type { Jwts } from './modules/personal-access-tokens/jwts';
+import { IntrospectionService } from './modules/introspection/introspection.service';
 import { PersonalAccessTokensService } from './modules/personal-access-tokens/personal-access-tokens.service';
 import { AuditService } from './modules/audit/audit.service';
 import { MembershipsService } from './modules/organizations/memberships.service';
@@ -22,15 +23,19 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
   const rateLimits = new RateLimits(config, { dataSource, redis });
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
+  const users = new UsersService(dataSource, sessions, rateLimits);
+  const apiTokens = new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix, now);
+  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, now);
   return {
     audit,
     rateLimits,
     sessions,
     tokenUsage,
-    apiTokens: new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix, now),
-    personalAccessTokens: new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, now),
+    apiTokens,
+    personalAccessTokens,
+    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, jwts, config.tokenPrefix),
     tokenPolicies: new TokenPolicyService(dataSource, audit),
-    users: new UsersService(dataSource, sessions, rateLimits),
+    users,
     organizations: new OrganizationsService(dataSource, audit),
     memberships: new MembershipsService(dataSource, audit),
     serviceUsers: new ServiceUsersService(dataSource, audit),

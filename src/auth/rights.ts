@@ -9,7 +9,8 @@ export enum OrganizationRole {
   VIEWER = 'VIEWER',
 }
 
-export const RESOURCES = ['organization', 'members', 'serviceUsers', 'apiTokens', 'auditLog'] as const;
+/** Append only: a resource's position is its bits in stored token rights. */
+export const RESOURCES = ['organization', 'members', 'serviceUsers', 'apiTokens', 'auditLog', 'introspection'] as const;
 export const ACTIONS = ['read', 'create', 'update', 'delete'] as const;
 
 export type Resource = (typeof RESOURCES)[number];

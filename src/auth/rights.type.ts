@@ -18,6 +18,7 @@ export class Rights {
   @Field(() => ActionSet) serviceUsers: ActionSet;
   @Field(() => ActionSet) apiTokens: ActionSet;
   @Field(() => ActionSet) auditLog: ActionSet;
+  @Field(() => ActionSet, { description: 'read: may call introspectToken about this organization’s tokens and members.' }) introspection: ActionSet;
 }
 
 @InputType({ description: 'A missing action means false.' })
@@ -35,6 +36,7 @@ export class RightsInput {
   @Field(() => ActionSetInput, { nullable: true }) serviceUsers?: ActionSetInput;
   @Field(() => ActionSetInput, { nullable: true }) apiTokens?: ActionSetInput;
   @Field(() => ActionSetInput, { nullable: true }) auditLog?: ActionSetInput;
+  @Field(() => ActionSetInput, { nullable: true }) introspection?: ActionSetInput;
 }
 
 export function toRights(set: RightSet): Rights {

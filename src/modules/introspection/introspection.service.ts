@@ -1,0 +1,84 @@
+import { CredentialKind, type Principal } from '../../auth/principal';
+import { has, rightsOfRole, type RightSet } from '../../auth/rights';
+import { USER_KEY_PATTERN } from '../../auth/secrets';
+import type { RequestContext } from '../../context';
+import { AuthenticationError, forbidden } from '../../errors';
+import type { ApiTokensService } from '../api-tokens/api-tokens.service';
+import type { Jwts } from '../personal-access-tokens/jwts';
+import type { PersonalAccessTokensService } from '../personal-access-tokens/personal-access-tokens.service';
+import type { UsersService } from '../users/users.service';
+
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      kind: CredentialKind;
+      subject: Principal;
+      organizationId: string | null;
+      rights: RightSet | null;
+      expiresAt: Date | null;
+    };
+
+const INACTIVE: Introspection = { active: false };
+
+/**
+ * RFC 7662 for every credential kind. The caller needs `introspection.read`;
+ * it learns about a token only if the token belongs to an organization where
+ * it holds that right (an API token), or to a user who is a member of one (a
+ * user key or an access token). Anything else — invalid, expired, revoked or
+ * foreign — is `{ active: false }` and nothing more.
+ */
+export class IntrospectionService {
+  constructor(
+    private readonly apiTokens: ApiTokensService,
+    private readonly personalAccessTokens: PersonalAccessTokensService,
+    private readonly users: UsersService,
+    private readonly jwts: Jwts,
+    private readonly tokenPrefix: string,
+  ) {}
+
+  /** The organizations where the caller may introspect. */
+  private async introspectableOrganizations(ctx: RequestContext): Promise<Set<string>> {
+    const principal = ctx.principal!;
+    const candidates = principal.scope
+      ? [principal.scope.organizationId]
+      : principal.kind === 'SERVICE_USER'
+        ? [principal.serviceUser.organizationId]
+        : (await ctx.loaders.membershipsOfUser.load(principal.id)).map((membership) => membership.organizationId);
+    const accesses = await Promise.all(candidates.map((id) => ctx.access(id)));
+    return new Set(accesses.filter((access) => access !== null && has(access.rights, 'introspection.read')).map((access) => access!.organizationId));
+  }
+
+  async introspect(ctx: RequestContext, token: string): Promise<Introspection> {
+    const organizations = await this.introspectableOrganizations(ctx);
+    if (organizations.size === 0) throw forbidden('missing right introspection.read', { right: 'introspection.read' });
+    const origin = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
+    try {
+      if (token.startsWith(this.tokenPrefix)) {
+        const principal = await this.apiTokens.verify(token, origin);
+        const scope = principal.scope!;
+        if (!organizations.has(scope.organizationId)) return INACTIVE;
+        const row = await ctx.loaders.apiToken.load(scope.tokenId);
+        const rights = scope.rights & rightsOfRole(scope.role);
+        return { active: true, kind: CredentialKind.API_TOKEN, subject: principal, organizationId: scope.organizationId, rights, expiresAt: row?.expiresAt ?? null };
+      }
+      let principal: Principal;
+      let expiresAt: Date | null = null;
+      if (USER_KEY_PATTERN.test(token)) {
+        const user = await this.users.authenticateUserKey(token);
+        principal = { kind: 'USER', id: user.id, user, credential: CredentialKind.USER_KEY };
+      } else {
+        principal = await this.personalAccessTokens.authenticate(token);
+        const exp = (await this.jwts.verify(token)).exp;
+        expiresAt = exp === undefined ? null : new Date(exp * 1000);
+      }
+      const memberships = await ctx.loaders.membershipsOfUser.load(principal.id);
+      const shared = principal.id === ctx.principal!.id || memberships.some((membership) => organizations.has(membership.organizationId));
+      if (!shared) return INACTIVE;
+      return { active: true, kind: principal.credential, subject: principal, organizationId: null, rights: null, expiresAt };
+    } catch (error) {
+      if (error instanceof AuthenticationError) return INACTIVE;
+      throw error;
+    }
+  }
+}
