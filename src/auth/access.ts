@@ -17,8 +17,9 @@ export type OrgAccess = {
  * caller then answers NOT_FOUND, so another organization's ids reveal nothing.
  * A token's rights are intersected with its owner's current role here, at use time.
  */
-export async function resolveAccess(principal: Principal | null, organizationId: string, loaders: Loaders): Promise<OrgAccess | null> {
-  if (!principal || !isId(organizationId)) return null;
+export async function resolveAccess(principal: Principal | null, anyCaseId: string, loaders: Loaders): Promise<OrgAccess | null> {
+  if (!principal || !isId(anyCaseId)) return null;
+  const organizationId = anyCaseId.toLowerCase();
   if (principal.scope && principal.scope.organizationId !== organizationId) return null;
   let role: OrganizationRole;
   if (principal.scope) {

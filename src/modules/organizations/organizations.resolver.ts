@@ -79,7 +79,7 @@ export class OrganizationsResolver {
   }
 
   @Mutation(() => RemoveMemberPayload, { description: 'Removes a member, or lets the caller leave.' })
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofInput, note: 'members.delete, or any member leaving; the last OWNER stays' })
+  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofInput, note: 'members.delete, or leaving with an account credential; the last OWNER stays' })
   async removeMember(@Arg('input') input: RemoveMemberInput, @Ctx() ctx: RequestContext): Promise<RemoveMemberPayload> {
     const membership = await ctx.services.memberships.remove(ctx, { ...input, userId: checkId('userId', input.userId) });
     return { removedUserId: membership.userId, organization: await loadOrganization(ctx, membership.organizationId) };
