@@ -18,7 +18,7 @@ import { createLogger } from '../src/logger';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-type Scenario = { name: string; query: string; headers: Record<string, string> };
+type Scenario = { name: string; query: string; headers: Record<string, string>; path?: string; body?: string };
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     LOGIN_RATE_LIMIT: '100000',
     TOKEN_RATE_LIMIT: '100000',
+    TOKEN_ENDPOINT_RATE_LIMIT: '100000',
     EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0',
     AUTH_FAILURE_RATE_LIMIT: '100000',
   });
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
   const auth = { authorization: `Token ${userKey}` };
   const organizationId: string = (await post(`mutation { createOrganization(input: { name: "Bench" }) { organization { id } } }`, auth)).body.data
     .createOrganization.organization.id;
+  const refresh: string = (await post(`mutation { createPersonalAccessToken(input: { name: "bench" }) { refresh } }`, auth)).body.data
+    .createPersonalAccessToken.refresh;
+  const access: string = (await post(`mutation { refreshAccessToken(input: { refresh: "${refresh}" }) { access } }`)).body.data.refreshAccessToken.access;
   const apiToken: string = (
     await post(`mutation { createApiToken(input: { organizationId: "${organizationId}", name: "bench" }) { token } }`, auth)
   ).body.data.createApiToken.token;
@@ -58,17 +62,19 @@ async function main(): Promise<void> {
     { name: '{ viewer { id } } with a user key', query: '{ viewer { id } }', headers: { authorization: `Token ${userKey}` } },
     { name: '{ viewer { id } } with a session cookie', query: '{ viewer { id } }', headers: { cookie } },
     { name: '{ viewer { id } } with a Bearer API token', query: '{ viewer { id } }', headers: { authorization: `Bearer ${apiToken}` } },
+    { name: '{ viewer { id } } with a Bearer access JWT', query: '{ viewer { id } }', headers: { authorization: `Bearer ${access}` } },
+    { name: 'refresh exchange (POST /api/token/refresh)', query: '', headers: {}, path: '/api/token/refresh', body: JSON.stringify({ refresh }) },
   ];
 
   const run = async (scenario: Scenario, duration = SECONDS) => {
     const before = app.queries.count;
     const result = await autocannon({
-      url,
+      url: scenario.path ? url.replace('/graphql', scenario.path) : url,
       method: 'POST',
       connections: CONNECTIONS,
       duration,
       headers: { 'content-type': 'application/json', ...scenario.headers },
-      body: JSON.stringify({ query: scenario.query }),
+      body: scenario.body ?? JSON.stringify({ query: scenario.query }),
     });
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return {
