@@ -7,7 +7,7 @@ import { createSchema, printSchemaFile } from '../src/schema';
 const FILE = path.join(__dirname, '..', 'schema.graphql');
 
 async function run(): Promise<void> {
-  const printed = printSchemaFile(await createSchema());
+  const printed = printSchemaFile((await createSchema()).sdl);
   if (process.argv.includes('--check')) {
     const current = await readFile(FILE, 'utf8').catch(() => '');
     if (current !== printed) {

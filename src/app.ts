@@ -85,7 +85,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     );
     notifier.start();
     const apollo = new ApolloServer<RequestContext>({
-      schema: await createSchema(),
+      schema: (await createSchema()).schema,
       formatError: createFormatError(log),
       includeStacktraceInErrorResponses: false,
       introspection: config.nodeEnv !== 'production',

@@ -1,9 +1,10 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { OrganizationRole } from '../../auth/rights';
 import { Connection } from '../../common/connection';
 import type { MembershipEntity } from './membership.entity';
 import type { OrganizationEntity } from './organization.entity';
 
+@Directive('@key(fields: "id")')
 @ObjectType('Organization')
 export class OrganizationType {
   @Field(() => ID) id: string;

@@ -1,8 +1,9 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { OrganizationRole } from '../../auth/rights';
 import { Connection } from '../../common/connection';
 import type { ServiceUserEntity } from './service-user.entity';
 
+@Directive('@key(fields: "id")')
 @ObjectType('ServiceUser', { description: 'A bot account of one organization.' })
 export class ServiceUserType {
   @Field(() => ID) id: string;

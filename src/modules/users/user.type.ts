@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { CredentialKind } from '../../auth/principal';
 import { Rights } from '../../auth/rights.type';
 import type { UserEntity } from './user.entity';
@@ -11,6 +11,7 @@ export enum PrincipalKind {
 }
 registerEnumType(PrincipalKind, { name: 'PrincipalKind' });
 
+@Directive('@key(fields: "id")')
 @ObjectType('User')
 export class UserType {
   @Field(() => ID) id: string;
