@@ -1,3 +1,4 @@
+import { requireAuthenticated } from './auth/permission';
 import { has } from './auth/rights';
 import type { RequestContext } from './context';
 import { toOrganizationType, type OrganizationType } from './modules/organizations/organization.type';
@@ -7,13 +8,14 @@ import { toUserType, type UserType } from './modules/users/user.type';
 /**
  * Reference resolvers of the entities other subgraphs extend. They go through
  * the request's DataLoaders (a hundred representations cost one statement per
- * type and check) and apply the rules of the root fields: an entity the caller
- * could not reach through a root query resolves to null.
+ * type and check) and apply the rules of the root fields: without a
+ * credential they answer UNAUTHENTICATED, and an entity the caller could not
+ * reach through a root query resolves to null.
  */
 export const referenceResolvers = {
   User: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<UserType | null> {
-      if (!ctx.principal) return null;
+      requireAuthenticated(ctx);
       const user = await ctx.loaders.user.load(id);
       if (!user) return null;
       if (user.id === ctx.principal.id) return toUserType(user);
@@ -25,6 +27,7 @@ export const referenceResolvers = {
   },
   Organization: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<OrganizationType | null> {
+      requireAuthenticated(ctx);
       const access = await ctx.access(id);
       if (!access || !has(access.rights, 'organization.read')) return null;
       const organization = await ctx.loaders.organization.load(id);
@@ -33,6 +36,7 @@ export const referenceResolvers = {
   },
   ServiceUser: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<ServiceUserType | null> {
+      requireAuthenticated(ctx);
       const serviceUser = await ctx.loaders.serviceUser.load(id);
       if (!serviceUser) return null;
       const access = await ctx.access(serviceUser.organizationId);
