@@ -20,6 +20,7 @@ import { Jwts } from './modules/personal-access-tokens/jwts';
 import { loadKeySet } from './modules/personal-access-tokens/signing-keys';
 import { tokenEndpoints } from './modules/personal-access-tokens/token-endpoints';
 import type { Logger } from './logger';
+import { graphqlLimits } from './hardening';
 import { createSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -84,12 +85,17 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       log,
     );
     notifier.start();
+    const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
       formatError: createFormatError(log),
       includeStacktraceInErrorResponses: false,
-      introspection: config.nodeEnv !== 'production',
+      allowBatchedHttpRequests: false,
+      introspection: config.introspection,
+      validationRules: limits.validationRules,
+      parseOptions: { maxTokens: config.graphqlLimits.maxTokens },
       plugins: [
+        ...limits.plugins,
         ApolloServerPluginLandingPageDisabled(),
         ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
       ],

@@ -16,6 +16,8 @@ const trustProxy = z
     return value.split(',').map((part) => part.trim()).filter(Boolean);
   });
 
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
 const optionalUrl = (protocols: string[]) =>
   z
     .string()
@@ -59,6 +61,20 @@ const environment = z.object({
   PAT_MAX_LIFETIME_DAYS: integer(1, 3650).default(365),
   TOKEN_ENDPOINT_RATE_LIMIT: integer(1, 100_000).default(60),
   TOKEN_ENDPOINT_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  GRAPHQL_MAX_DEPTH: integer(1, 100).default(10),
+  GRAPHQL_MAX_ALIASES: integer(0, 1000).default(15),
+  GRAPHQL_MAX_TOKENS: integer(10, 100_000).default(1000),
+  GRAPHQL_MAX_COST: integer(1, 10_000_000).default(50_000),
+  GRAPHQL_MAX_DIRECTIVES: integer(0, 1000).default(20),
+  INTROSPECTION: flag.optional(),
+  GRAPHIQL: flag.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .refine((origins) => !origins.includes('*'), { message: 'must list origins; * is not allowed with credentials' })
+    .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), { message: 'must be a comma-separated list of origins such as https://app.example.com' }),
 });
 
 export type Config = {
@@ -90,6 +106,12 @@ export type Config = {
     patMaxLifetimeDays: number;
   };
   tokenEndpointRateLimit: { points: number; windowSeconds: number };
+  graphqlLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };
+  /** Introspection and the GraphiQL IDE: on by default, off in production unless enabled. */
+  introspection: boolean;
+  graphiql: boolean;
+  /** Browser origins allowed to call with credentials (CORS); none by default. */
+  corsOrigins: string[];
 };
 
 export class ConfigError extends Error {
@@ -133,5 +155,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       patMaxLifetimeDays: e.PAT_MAX_LIFETIME_DAYS,
     },
     tokenEndpointRateLimit: { points: e.TOKEN_ENDPOINT_RATE_LIMIT, windowSeconds: e.TOKEN_ENDPOINT_RATE_WINDOW_SECONDS },
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+    },
+    introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

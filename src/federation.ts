@@ -15,10 +15,10 @@ import { toUserType, type UserType } from './modules/users/user.type';
 export const referenceResolvers = {
   User: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<UserType | null> {
-      requireAuthenticated(ctx);
+      const principal = requireAuthenticated(ctx);
       const user = await ctx.loaders.user.load(id);
       if (!user) return null;
-      if (user.id === ctx.principal.id) return toUserType(user);
+      if (user.id === principal.id) return toUserType(user);
       // Another user is visible where the caller may read the members of an organization they share.
       const memberships = await ctx.loaders.membershipsOfUser.load(user.id);
       const accesses = await Promise.all(memberships.map((membership) => ctx.access(membership.organizationId)));
