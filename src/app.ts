@@ -5,6 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -20,6 +21,7 @@ import { Jwts } from './modules/personal-access-tokens/jwts';
 import { loadKeySet } from './modules/personal-access-tokens/signing-keys';
 import { tokenEndpoints } from './modules/personal-access-tokens/token-endpoints';
 import type { Logger } from './logger';
+import { graphiql } from './graphiql';
 import { graphqlLimits } from './hardening';
 import { createSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -35,8 +37,11 @@ export type App = {
   close(): Promise<void>;
 };
 
-const HOME_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>idgraph</title></head>
-<body><h1>idgraph</h1><p>A GraphQL identity API. Send GraphQL requests to <a href="/graphql"><code>POST /graphql</code></a>.</p></body></html>`;
+function homePage(withGraphiql: boolean): string {
+  const ide = withGraphiql ? '<p>Explore it in <a href="/graphiql">GraphiQL</a>.</p>' : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>idgraph</title></head>
+<body><h1>idgraph</h1><p>A GraphQL identity API. Send GraphQL requests to <code>POST /graphql</code>.</p>${ide}</body></html>`;
+}
 
 /**
  * Errors raised before GraphQL runs (a body that is not JSON, too large, of a
@@ -125,9 +130,11 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       });
       next();
     });
+    const home = homePage(config.graphiql);
     app.get('/', (_req, res) => {
-      res.type('html').send(HOME_PAGE);
+      res.type('html').send(home);
     });
+    if (config.graphiql) app.use(graphiql());
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
@@ -137,6 +144,8 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     app.use('/api/token', express.json({ limit: '16kb' }), tokenEndpoints(services.personalAccessTokens, services.rateLimits));
     app.use(
       '/graphql',
+      // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those.
+      cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
       express.json({ limit: '100kb' }),
       expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log }) }),
     );

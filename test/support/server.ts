@@ -24,18 +24,24 @@ export type TestServer = {
 /** Environment for a test server; anything given here wins over the defaults. */
 export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string, options: { now?: () => Date } = {}): Promise<TestServer> {
   const database = databaseUrl ? { url: databaseUrl, drop: async () => undefined } : await createTestDatabase();
-  const config: Config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    LOGIN_RATE_LIMIT: '1000',
-    AUTH_FAILURE_RATE_LIMIT: '1000',
-    ...env,
-    DATABASE_URL: database.url,
-  });
   const logs: string[] = [];
-  const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const httpServer: Server = createServer();
-  const app = await createApp(config, log, { httpServer, now: options.now });
+  let app: App;
+  try {
+    const config: Config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      LOGIN_RATE_LIMIT: '1000',
+      AUTH_FAILURE_RATE_LIMIT: '1000',
+      ...env,
+      DATABASE_URL: database.url,
+    });
+    const log = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
+    app = await createApp(config, log, { httpServer, now: options.now });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   httpServer.on('request', app.express);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
