@@ -1,6 +1,6 @@
-import { Router } from 'express';
+import path from 'node:path';
+import express, { Router } from 'express';
 import { ruruHTML } from 'ruru/server';
-import { serveStatic } from 'ruru/static';
 
 const STATIC_PATH = '/graphiql/static/';
 
@@ -21,6 +21,7 @@ export function graphiql(): Router {
   router.get('/graphiql', (_req, res) => {
     res.type('html').send(html);
   });
-  router.use(serveStatic(STATIC_PATH));
+  // The package's own folder of built assets, served as files (ruru's serveStatic imports them dynamically, which test runners' module sandboxes refuse).
+  router.use(STATIC_PATH, express.static(path.join(path.dirname(require.resolve('ruru/server')), '..', 'static'), { immutable: true, maxAge: '1d' }));
   return router;
 }
