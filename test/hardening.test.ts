@@ -91,7 +91,7 @@ describe('in production', () => {
   let enabled: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ NODE_ENV: 'production' });
-    enabled = await startTestServer({ NODE_ENV: 'production', INTROSPECTION: 'true' }, server.databaseUrl);
+    enabled = await startTestServer({ NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' }, server.databaseUrl);
   });
   afterAll(async () => {
     await enabled.close();
@@ -106,5 +106,17 @@ describe('in production', () => {
     expect(onlyError(typo).message).not.toMatch(/did you mean/i);
     expect(dataOf(await enabled.gql(`{ __schema { queryType { name } } }`)).__schema.queryType.name).toBe('Query');
     expect(onlyError(await enabled.gql(`{ viewr { id } }`)).message).toMatch(/did you mean "viewer"/i);
+  });
+
+  it('serves GraphiQL only when GRAPHIQL=true, and never the CDN landing page', async () => {
+    expect((await fetch(`${server.url}/graphiql`)).status).toBe(404);
+    expect(await (await fetch(`${server.url}/`)).text()).not.toContain('/graphiql');
+    const page = await fetch(`${enabled.url}/graphiql`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/graphiql/static/');
+    expect(html).not.toMatch(/https?:\/\/(?!localhost)/);
+    const landing = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await landing.text()).not.toMatch(/cdn|apollographql\.com/i);
   });
 });
