@@ -1,4 +1,4 @@
-import { addMember, createOrganization, signUp, type TestUser } from './support/factories';
+import { createOrganization, createTeam, signUp, type TestUser } from './support/factories';
 import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -18,14 +18,6 @@ const LEAKED = `mutation ($input: RevokeLeakedTokenInput!) { revokeLeakedToken(i
 const VIEWER = `{ viewer { id kind credential organization { id } rights { members { read create } apiTokens { read create } organization { update } } } }`;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-async function team() {
-  const [owner, admin, member, viewer] = await Promise.all(['owner', 'admin', 'member', 'viewer'].map((name) => signUp(server, name)));
-  const org = await createOrganization(server, owner!);
-  await addMember(server, owner!, org.id, admin!, 'ADMIN');
-  await addMember(server, owner!, org.id, member!, 'MEMBER');
-  await addMember(server, owner!, org.id, viewer!, 'VIEWER');
-  return { org, owner: owner!, admin: admin!, member: member!, viewer: viewer! };
-}
 
 async function createToken(by: TestUser | Record<string, string>, input: Record<string, unknown>) {
   const auth = 'auth' in by ? (by as TestUser).auth : (by as Record<string, string>);
@@ -35,7 +27,7 @@ async function createToken(by: TestUser | Record<string, string>, input: Record<
 
 describe('the API token lifecycle', () => {
   it('create → use → update → regenerate → revoke; the secret is shown once and stored nowhere in clear', async () => {
-    const { org, member } = await team();
+    const { org, member } = await createTeam(server);
     const { secret, token } = await createToken(member, { organizationId: org.id, name: 'deploy', description: 'CI deploys' });
     expect(secret).toMatch(/^idg_[0-9A-Za-z]{36}$/);
     expect(token).toMatchObject({ name: 'deploy', description: 'CI deploys', tokenPrefix: secret.slice(0, 12), isActive: true, owner: { __typename: 'User', id: member.id }, createdBy: { id: member.id } });
@@ -78,7 +70,7 @@ describe('the API token lifecycle', () => {
   });
 
   it('refuses forged tokens with 401 before any query', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret } = await createToken(owner, { organizationId: org.id });
     const flip = (s: string, at: number) => s.slice(0, at) + (s[at] === 'a' ? 'b' : 'a') + s.slice(at + 1);
     const forged = [flip(secret, 20), secret.replace('idg_', 'ghp_'), secret.slice(0, -1), `${secret}x`, flip(secret, secret.length - 1)];
@@ -93,7 +85,7 @@ describe('the API token lifecycle', () => {
   });
 
   it('verifies a token in one SQL statement', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret } = await createToken(owner, { organizationId: org.id });
     const before = server.app.queries.count;
     dataOf(await server.gql(`{ viewer { id } }`, {}, bearer(secret)));
@@ -101,7 +93,7 @@ describe('the API token lifecycle', () => {
   });
 
   it('keeps lastUsedAt and the last distinct addresses, written in batches', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret, token } = await createToken(owner, { organizationId: org.id });
     for (const address of ['192.0.2.1', '192.0.2.2', '192.0.2.1', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6']) {
       dataOf(await server.gql(`{ viewer { id } }`, {}, { ...bearer(secret), 'x-forwarded-for': address }));
@@ -115,7 +107,7 @@ describe('the API token lifecycle', () => {
   });
 
   it('refuses a bad name, description, expiry or grace period with BAD_USER_INPUT naming the field', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const cases: [Record<string, unknown>, string][] = [
       [{ organizationId: org.id, name: 'x'.repeat(101) }, 'name'],
       [{ organizationId: org.id, name: 'ok', description: 'd'.repeat(501) }, 'description'],
@@ -136,7 +128,7 @@ describe('the API token lifecycle', () => {
 
 describe('expiry, grace periods and reuse detection', () => {
   it('a token works until expiresAt and answers "token expired" from then on', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret, token } = await createToken(owner, { organizationId: org.id, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     await server.app.dataSource.query(`UPDATE api_tokens SET "expiresAt" = now() + interval '2 seconds' WHERE id = $1`, [token.id]);
     expect((await server.gql(`{ viewer { id } }`, {}, bearer(secret))).status).toBe(200);
@@ -147,7 +139,7 @@ describe('expiry, grace periods and reuse detection', () => {
   });
 
   it('the old secret works during the grace period; used after it, it revokes its successor', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret: old, token } = await createToken(owner, { organizationId: org.id });
     const { token: fresh } = dataOf(await server.gql(REGENERATE, { input: { id: token.id, gracePeriodSeconds: 600 } }, owner.auth)).regenerateApiToken;
     expect((await server.gql(`{ viewer { id } }`, {}, bearer(old))).status).toBe(200);
@@ -164,7 +156,7 @@ describe('expiry, grace periods and reuse detection', () => {
   });
 
   it('20 concurrent regenerations of one token: exactly one wins, the others are CONFLICT', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { token } = await createToken(owner, { organizationId: org.id });
     const results = await Promise.all(Array.from({ length: 20 }, () => server.gql(REGENERATE, { input: { id: token.id } }, owner.auth)));
     const winners = results.filter((response) => !response.body.errors);
@@ -178,7 +170,7 @@ describe('expiry, grace periods and reuse detection', () => {
 
 describe('rights', () => {
   it('refuses rights above the creator’s, on create and update, naming the right', async () => {
-    const { org, member } = await team();
+    const { org, member } = await createTeam(server);
     const error = onlyError(await server.gql(CREATE, { input: { organizationId: org.id, name: 'x', rights: { members: { create: true } } } }, member.auth));
     expect(error.extensions).toMatchObject({ code: 'FORBIDDEN', right: 'members.create' });
     const { token } = await createToken(member, { organizationId: org.id });
@@ -187,7 +179,7 @@ describe('rights', () => {
   });
 
   it('no token creates a token with more rights than itself', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret } = await createToken(owner, { organizationId: org.id, rights: { apiTokens: { create: true, read: true } } });
     const error = onlyError(await server.gql(CREATE, { input: { organizationId: org.id, name: 'wider', rights: { members: { read: true } } } }, bearer(secret)));
     expect(error.extensions).toMatchObject({ code: 'FORBIDDEN', right: 'members.read' });
@@ -196,7 +188,7 @@ describe('rights', () => {
   });
 
   it('a role change narrows the token at once; removal from the organization kills it', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const { secret } = await createToken(admin, { organizationId: org.id });
     expect(dataOf(await server.gql(VIEWER, {}, bearer(secret))).viewer.rights.members.create).toBe(true);
     dataOf(await server.gql(`mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { membership { role } } }`, { input: { organizationId: org.id, userId: admin.id, role: 'VIEWER' } }, owner.auth));
@@ -214,7 +206,7 @@ describe('rights', () => {
 
 describe('service users’ tokens', () => {
   it('only OWNER/ADMIN create them; they act as the service user; deleting it revokes them', async () => {
-    const { org, admin, member } = await team();
+    const { org, admin, member } = await createTeam(server);
     const bot = dataOf(await server.gql(`mutation ($input: CreateServiceUserInput!) { createServiceUser(input: $input) { serviceUser { id } } }`, { input: { organizationId: org.id, name: 'bot', role: 'MEMBER' } }, admin.auth)).createServiceUser.serviceUser;
     expect(onlyError(await server.gql(CREATE, { input: { organizationId: org.id, name: 'x', serviceUserId: bot.id } }, member.auth)).extensions?.code).toBe('FORBIDDEN');
     const { secret, token } = await createToken(admin, { organizationId: org.id, serviceUserId: bot.id });
@@ -243,7 +235,7 @@ describe('organization isolation and who manages which tokens', () => {
   const cases = (Object.keys(EXPECTED) as Actor[]).flatMap((actor) => (Object.keys(EXPECTED[actor]) as Operation[]).map((operation) => [actor, operation, EXPECTED[actor][operation]] as const));
 
   it.each(cases)('%s: %s → %s', async (actor, operation, expected) => {
-    const { org, owner, admin, member, viewer } = await team();
+    const { org, owner, admin, member, viewer } = await createTeam(server);
     const { token: target } = await createToken(owner, { organizationId: org.id, name: 'target' });
     let auth: Record<string, string>;
     if (actor === 'OUTSIDER') auth = (await signUp(server, 'outsider')).auth;
@@ -278,7 +270,7 @@ describe('organization isolation and who manages which tokens', () => {
 
 describe('revokeLeakedToken', () => {
   it('kills a live token, answers ok whatever the input, and audits the report without the secret', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret, token } = await createToken(owner, { organizationId: org.id });
     for (const input of ['garbage', 'idg_' + 'x'.repeat(36), secret]) {
       expect(dataOf(await server.gql(LEAKED, { input: { token: input } }, { 'x-forwarded-for': '198.51.100.77' })).revokeLeakedToken.ok).toBe(true);
@@ -293,7 +285,7 @@ describe('revokeLeakedToken', () => {
 
 describe('me.apiTokens', () => {
   it('lists the user’s own tokens across organizations', async () => {
-    const { org, member } = await team();
+    const { org, member } = await createTeam(server);
     const other = await createOrganization(server, member, 'Mine');
     await createToken(member, { organizationId: org.id, name: 'a' });
     await createToken(member, { organizationId: other.id, name: 'b' });
@@ -309,7 +301,7 @@ describe('expiration policy', () => {
   }`;
 
   it('reports the tokens a stricter policy breaks, then refuses them at use and refuses new ones that break it', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret: forever, token: foreverToken } = await createToken(owner, { organizationId: org.id, name: 'forever' });
     const { secret: short } = await createToken(owner, { organizationId: org.id, name: 'short', expiresAt: new Date(Date.now() + 86_400_000).toISOString() });
     const set = dataOf(await server.gql(SET, { input: { organizationId: org.id, requireExpiration: true, maxLifetimeDays: 30, notifyDaysBeforeExpiry: 7 } }, owner.auth)).setTokenExpirationPolicy;
@@ -331,7 +323,7 @@ describe('expiration policy', () => {
 
 describe('audit of the token lifecycle', () => {
   it('writes created, updated, regenerated and revoked with actor, address and no secret', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const { secret, token } = await createToken(owner, { organizationId: org.id });
     dataOf(await server.gql(UPDATE, { input: { id: token.id, name: 'renamed' } }, owner.auth));
     const { token: fresh } = dataOf(await server.gql(REGENERATE, { input: { id: token.id } }, owner.auth)).regenerateApiToken;

@@ -52,27 +52,27 @@ describe('Apollo Client (HttpLink, InMemoryCache) on the API tokens settings flo
     const cache = new InMemoryCache();
     const client = new ApolloClient({ link: new HttpLink({ uri: `${server.url}/graphql`, headers: user.auth }), cache });
 
-    const empty = await client.query({ query: LIST, variables: { organizationId } });
+    const empty = await client.query<any>({ query: LIST, variables: { organizationId } });
     expect(empty.data!.organization.apiTokens.totalCount).toBe(0);
 
-    const created = await client.mutate({ mutation: CREATE, variables: { input: { organizationId, name: 'deploy' } } });
+    const created = await client.mutate<any>({ mutation: CREATE, variables: { input: { organizationId, name: 'deploy' } } });
     const secret = created.data!.createApiToken.token as string;
     const tokenId = created.data!.createApiToken.apiToken.id as string;
     expect(secret).toMatch(/^idg_/);
     expect(cache.identify({ __typename: 'ApiToken', id: tokenId })).toBe(`ApiToken:${tokenId}`);
     expect(cache.extract()[`ApiToken:${tokenId}`]).toMatchObject({ name: 'deploy', isActive: true });
 
-    const listed = await client.query({ query: LIST, variables: { organizationId }, fetchPolicy: 'network-only' });
+    const listed = await client.query<any>({ query: LIST, variables: { organizationId }, fetchPolicy: 'network-only' });
     expect(listed.data!.organization.apiTokens.edges.map((edge: any) => edge.node.id)).toEqual([tokenId]);
     expect(JSON.stringify(listed.data)).not.toContain(secret);
 
-    const regenerated = await client.mutate({ mutation: REGENERATE, variables: { input: { id: tokenId } } });
+    const regenerated = await client.mutate<any>({ mutation: REGENERATE, variables: { input: { id: tokenId } } });
     expect(regenerated.data!.regenerateApiToken.token).not.toBe(secret);
     expect(cache.extract()[`ApiToken:${tokenId}`]!.tokenPrefix).toBe(regenerated.data!.regenerateApiToken.token.slice(0, 12));
 
     await client.mutate({ mutation: REVOKE, variables: { input: { id: tokenId } } });
     // The list query, read from the cache alone, sees the revocation: one normalized ApiToken object.
-    const fromCache = client.readQuery({ query: LIST, variables: { organizationId } });
+    const fromCache = client.readQuery<any>({ query: LIST, variables: { organizationId } });
     expect(fromCache!.organization.apiTokens.edges[0].node).toMatchObject({ id: tokenId, isActive: false });
     expect(fromCache!.organization.apiTokens.edges[0].node.revokedAt).not.toBeNull();
   });

@@ -1,4 +1,4 @@
-import { PASSWORD, addMember, createOrganization, signUp, tableCounts, type TestUser } from './support/factories';
+import { addMember, createOrganization, createTeam, PASSWORD, refusedWithoutChange, signUp, tableCounts, type TestUser } from './support/factories';
 import { dataOf, onlyError, startTestServer, type GraphQLResponse, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -16,29 +16,8 @@ const UPDATE_ROLE = `mutation ($input: UpdateMemberRoleInput!) { updateMemberRol
 const REMOVE = `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId organization { id } } }`;
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
 
-type Team = { org: { id: string; slug: string }; owner: TestUser; admin: TestUser; member: TestUser; viewer: TestUser; outsider: TestUser };
 
-/** An organization with one user per role, and a user who belongs to none. */
-async function team(): Promise<Team> {
-  const [owner, admin, member, viewer, outsider] = await Promise.all(
-    ['owner', 'admin', 'member', 'viewer', 'outsider'].map((name) => signUp(server, name)),
-  );
-  const org = await createOrganization(server, owner!);
-  await addMember(server, owner!, org.id, admin!, 'ADMIN');
-  await addMember(server, owner!, org.id, member!, 'MEMBER');
-  await addMember(server, owner!, org.id, viewer!, 'VIEWER');
-  return { org, owner: owner!, admin: admin!, member: member!, viewer: viewer!, outsider: outsider! };
-}
 
-/** Runs `request`, expects exactly one error with `code`, and that no table gained or lost a row. */
-async function refusedWithoutChange(request: () => Promise<GraphQLResponse>, code: string) {
-  const before = await tableCounts(server);
-  const response = await request();
-  const error = onlyError(response);
-  expect(error.extensions?.code).toBe(code);
-  expect(await tableCounts(server)).toEqual(before);
-  return error;
-}
 
 async function organizationRow(id: string): Promise<{ name: string; slug: string } | undefined> {
   const [row] = await server.app.dataSource.query(`SELECT name, slug FROM organizations WHERE id = $1`, [id]);
@@ -86,7 +65,7 @@ describe('createOrganization', () => {
     const [first, second] = await Promise.all([signUp(server, 'first'), signUp(server, 'second')]);
     const slug = `taken-${suffix()}`;
     dataOf(await server.gql(CREATE_ORG, { input: { name: 'First', slug } }, first.auth));
-    const error = await refusedWithoutChange(() => server.gql(CREATE_ORG, { input: { name: 'Second', slug } }, second.auth), 'CONFLICT');
+    const error = await refusedWithoutChange(server, () => server.gql(CREATE_ORG, { input: { name: 'Second', slug } }, second.auth), 'CONFLICT');
     expect(error.message).toMatch(/^slug: /);
     const owned = dataOf(await server.gql(`{ me { memberships { id } } }`, {}, second.auth)).me.memberships;
     expect(owned).toEqual([]);
@@ -102,14 +81,14 @@ describe('createOrganization', () => {
     ['an empty string', ''],
   ])('refuses a slug with %s as BAD_USER_INPUT naming slug, writing nothing', async (_label, slug) => {
     const user = await signUp(server, 'badslug');
-    const error = await refusedWithoutChange(() => server.gql(CREATE_ORG, { input: { name: 'Fine Name', slug } }, user.auth), 'BAD_USER_INPUT');
+    const error = await refusedWithoutChange(server, () => server.gql(CREATE_ORG, { input: { name: 'Fine Name', slug } }, user.auth), 'BAD_USER_INPUT');
     expect(error.extensions?.field).toBe('slug');
     expect(error.message).toMatch(/^slug: /);
   });
 
   it('refuses an empty name as BAD_USER_INPUT naming name', async () => {
     const user = await signUp(server, 'noname');
-    const error = await refusedWithoutChange(() => server.gql(CREATE_ORG, { input: { name: '   ' } }, user.auth), 'BAD_USER_INPUT');
+    const error = await refusedWithoutChange(server, () => server.gql(CREATE_ORG, { input: { name: '   ' } }, user.auth), 'BAD_USER_INPUT');
     expect(error.extensions?.field).toBe('name');
   });
 
@@ -124,13 +103,13 @@ describe('createOrganization', () => {
 
 describe('organization(id)', () => {
   it('answers a member with their role', async () => {
-    const { org, owner, viewer } = await team();
+    const { org, owner, viewer } = await createTeam(server);
     expect(dataOf(await server.gql(ORGANIZATION, { id: org.id }, viewer.auth)).organization).toMatchObject({ id: org.id, slug: org.slug, viewerRole: 'VIEWER' });
     expect(dataOf(await server.gql(ORGANIZATION, { id: org.id }, owner.auth)).organization.viewerRole).toBe('OWNER');
   });
 
   it('is NOT_FOUND for a non-member, an unknown id and a non-UUID id, with one message and never a 500', async () => {
-    const { org, outsider } = await team();
+    const { org, outsider } = await createTeam(server);
     const hidden = await server.gql(ORGANIZATION, { id: org.id }, outsider.auth);
     const unknown = await server.gql(ORGANIZATION, { id: NIL_UUID }, outsider.auth);
     const garbage = await server.gql(ORGANIZATION, { id: 'not-a-uuid' }, outsider.auth);
@@ -140,14 +119,14 @@ describe('organization(id)', () => {
       expect(onlyError(response)).toMatchObject({ message: 'organization not found', extensions: { code: 'NOT_FOUND' } });
     }
     // A member asking with a malformed id gets the same answer.
-    const { owner } = await team();
+    const { owner } = await createTeam(server);
     expect(onlyError(await server.gql(ORGANIZATION, { id: `${org.id}x` }, owner.auth)).extensions?.code).toBe('NOT_FOUND');
   });
 });
 
 describe('updateOrganization and deleteOrganization', () => {
   it('OWNER and ADMIN update the organization', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const slug = `renamed-${suffix()}`;
     expect(dataOf(await server.gql(UPDATE_ORG, { input: { id: org.id, name: 'Renamed', slug } }, admin.auth)).updateOrganization.organization).toEqual({
       id: org.id,
@@ -159,29 +138,29 @@ describe('updateOrganization and deleteOrganization', () => {
   });
 
   it('MEMBER and VIEWER are FORBIDDEN with extensions.right, and nothing changes', async () => {
-    const { org, member, viewer } = await team();
+    const { org, member, viewer } = await createTeam(server);
     const before = await organizationRow(org.id);
     for (const user of [member, viewer]) {
-      const error = await refusedWithoutChange(() => server.gql(UPDATE_ORG, { input: { id: org.id, name: 'No' } }, user.auth), 'FORBIDDEN');
+      const error = await refusedWithoutChange(server, () => server.gql(UPDATE_ORG, { input: { id: org.id, name: 'No' } }, user.auth), 'FORBIDDEN');
       expect(error.extensions?.right).toBe('organization.update');
     }
     expect(await organizationRow(org.id)).toEqual(before);
   });
 
   it('a taken slug is CONFLICT and a malformed one BAD_USER_INPUT', async () => {
-    const a = await team();
-    const b = await team();
+    const a = await createTeam(server);
+    const b = await createTeam(server);
     const before = await organizationRow(a.org.id);
-    await refusedWithoutChange(() => server.gql(UPDATE_ORG, { input: { id: a.org.id, slug: b.org.slug } }, a.owner.auth), 'CONFLICT');
-    const error = await refusedWithoutChange(() => server.gql(UPDATE_ORG, { input: { id: a.org.id, slug: 'Not OK' } }, a.owner.auth), 'BAD_USER_INPUT');
+    await refusedWithoutChange(server, () => server.gql(UPDATE_ORG, { input: { id: a.org.id, slug: b.org.slug } }, a.owner.auth), 'CONFLICT');
+    const error = await refusedWithoutChange(server, () => server.gql(UPDATE_ORG, { input: { id: a.org.id, slug: 'Not OK' } }, a.owner.auth), 'BAD_USER_INPUT');
     expect(error.extensions?.field).toBe('slug');
     expect(await organizationRow(a.org.id)).toEqual(before);
   });
 
   it('only an OWNER deletes the organization, and everything of it goes', async () => {
-    const { org, owner, admin, member } = await team();
+    const { org, owner, admin, member } = await createTeam(server);
     for (const user of [admin, member]) {
-      const error = await refusedWithoutChange(() => server.gql(DELETE_ORG, { input: { id: org.id } }, user.auth), 'FORBIDDEN');
+      const error = await refusedWithoutChange(server, () => server.gql(DELETE_ORG, { input: { id: org.id } }, user.auth), 'FORBIDDEN');
       expect(error.extensions?.right).toBe('organization.delete');
     }
     expect(dataOf(await server.gql(DELETE_ORG, { input: { id: org.id } }, owner.auth)).deleteOrganization.deletedOrganizationId).toBe(org.id);
@@ -200,19 +179,19 @@ describe('addMember', () => {
     server.gql(ADD_MEMBER, { input: { organizationId, email, role } }, by.auth);
 
   it('MEMBER and VIEWER cannot add members', async () => {
-    const { org, member, viewer } = await team();
+    const { org, member, viewer } = await createTeam(server);
     const newcomer = await signUp(server, 'newcomer');
     for (const user of [member, viewer]) {
-      const error = await refusedWithoutChange(() => add(user, org.id, newcomer.email, 'VIEWER'), 'FORBIDDEN');
+      const error = await refusedWithoutChange(server, () => add(user, org.id, newcomer.email, 'VIEWER'), 'FORBIDDEN');
       expect(error.extensions?.right).toBe('members.create');
     }
     expect(await roleOf(org.id, newcomer.id)).toBeNull();
   });
 
   it('ADMIN adds a MEMBER but cannot grant OWNER; an OWNER can', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const [newcomer, boss] = await Promise.all([signUp(server, 'newcomer'), signUp(server, 'boss')]);
-    const error = await refusedWithoutChange(() => add(admin, org.id, boss.email, 'OWNER'), 'FORBIDDEN');
+    const error = await refusedWithoutChange(server, () => add(admin, org.id, boss.email, 'OWNER'), 'FORBIDDEN');
     expect(error.message).toBe('only an OWNER can grant the OWNER role');
     expect(await roleOf(org.id, boss.id)).toBeNull();
 
@@ -225,24 +204,24 @@ describe('addMember', () => {
   });
 
   it('an unknown email is NOT_FOUND and a malformed one BAD_USER_INPUT naming email', async () => {
-    const { org, owner } = await team();
-    expect((await refusedWithoutChange(() => add(owner, org.id, `nobody-${suffix()}@example.com`, 'MEMBER'), 'NOT_FOUND')).message).toBe(
+    const { org, owner } = await createTeam(server);
+    expect((await refusedWithoutChange(server, () => add(owner, org.id, `nobody-${suffix()}@example.com`, 'MEMBER'), 'NOT_FOUND')).message).toBe(
       'user with this email not found',
     );
-    expect((await refusedWithoutChange(() => add(owner, org.id, 'nobody', 'MEMBER'), 'BAD_USER_INPUT')).extensions?.field).toBe('email');
+    expect((await refusedWithoutChange(server, () => add(owner, org.id, 'nobody', 'MEMBER'), 'BAD_USER_INPUT')).extensions?.field).toBe('email');
   });
 
   it('adding someone who is already a member is CONFLICT, whatever the case of the email or the role asked', async () => {
-    const { org, owner, member } = await team();
-    await refusedWithoutChange(() => add(owner, org.id, member.email, 'MEMBER'), 'CONFLICT');
-    await refusedWithoutChange(() => add(owner, org.id, member.email.toUpperCase(), 'ADMIN'), 'CONFLICT');
-    await refusedWithoutChange(() => add(owner, org.id, owner.email, 'VIEWER'), 'CONFLICT');
+    const { org, owner, member } = await createTeam(server);
+    await refusedWithoutChange(server, () => add(owner, org.id, member.email, 'MEMBER'), 'CONFLICT');
+    await refusedWithoutChange(server, () => add(owner, org.id, member.email.toUpperCase(), 'ADMIN'), 'CONFLICT');
+    await refusedWithoutChange(server, () => add(owner, org.id, owner.email, 'VIEWER'), 'CONFLICT');
     expect(await roleOf(org.id, member.id)).toBe('MEMBER');
     expect(await roleOf(org.id, owner.id)).toBe('OWNER');
   });
 
   it('two admins adding the same person at once: one membership, the other request CONFLICT', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const newcomer = await signUp(server, 'racer');
     const results = await Promise.all([add(owner, org.id, newcomer.email, 'MEMBER'), add(admin, org.id, newcomer.email, 'VIEWER')]);
     expect(results.map((response) => response.body.errors?.[0]?.extensions?.code ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
@@ -260,9 +239,9 @@ describe('updateMemberRole and removeMember', () => {
   const remove = (by: TestUser, organizationId: string, userId: string) => server.gql(REMOVE, { input: { organizationId, userId } }, by.auth);
 
   it('the last OWNER can neither leave nor be demoted; a second OWNER makes both possible', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     for (const attempt of [() => remove(owner, org.id, owner.id), () => setRole(owner, org.id, owner.id, 'ADMIN')]) {
-      const error = await refusedWithoutChange(attempt, 'FORBIDDEN');
+      const error = await refusedWithoutChange(server, attempt, 'FORBIDDEN');
       expect(error.message).toBe('an organization must keep at least one OWNER');
       expect(error.message).toContain('OWNER');
     }
@@ -273,7 +252,7 @@ describe('updateMemberRole and removeMember', () => {
     expect(await ownerCount(org.id)).toBe(1);
 
     // Now the former ADMIN is the last OWNER.
-    expect((await refusedWithoutChange(() => remove(admin, org.id, admin.id), 'FORBIDDEN')).message).toContain('OWNER');
+    expect((await refusedWithoutChange(server, () => remove(admin, org.id, admin.id), 'FORBIDDEN')).message).toContain('OWNER');
     dataOf(await setRole(admin, org.id, owner.id, 'OWNER'));
     expect(dataOf(await remove(admin, org.id, admin.id)).removeMember).toEqual({ removedUserId: admin.id, organization: { id: org.id } });
     expect(await roleOf(org.id, admin.id)).toBeNull();
@@ -281,34 +260,34 @@ describe('updateMemberRole and removeMember', () => {
   });
 
   it('an ADMIN can neither demote nor remove an OWNER, nor promote anyone to OWNER', async () => {
-    const { org, owner, admin, member } = await team();
+    const { org, owner, admin, member } = await createTeam(server);
     const attempts = [
       () => setRole(admin, org.id, owner.id, 'MEMBER'),
       () => remove(admin, org.id, owner.id),
       () => setRole(admin, org.id, member.id, 'OWNER'),
       () => setRole(admin, org.id, admin.id, 'OWNER'),
     ];
-    for (const attempt of attempts) expect((await refusedWithoutChange(attempt, 'FORBIDDEN')).message).toContain('OWNER');
+    for (const attempt of attempts) expect((await refusedWithoutChange(server, attempt, 'FORBIDDEN')).message).toContain('OWNER');
     expect([await roleOf(org.id, owner.id), await roleOf(org.id, member.id), await roleOf(org.id, admin.id)]).toEqual(['OWNER', 'MEMBER', 'ADMIN']);
   });
 
   it('an ADMIN changes and removes members below OWNER', async () => {
-    const { org, admin, member, viewer } = await team();
+    const { org, admin, member, viewer } = await createTeam(server);
     expect(dataOf(await setRole(admin, org.id, member.id, 'VIEWER')).updateMemberRole.membership.role).toBe('VIEWER');
     expect(dataOf(await remove(admin, org.id, viewer.id)).removeMember.removedUserId).toBe(viewer.id);
     expect([await roleOf(org.id, member.id), await roleOf(org.id, viewer.id)]).toEqual(['VIEWER', null]);
   });
 
   it('MEMBER and VIEWER cannot change roles or remove others', async () => {
-    const { org, member, viewer } = await team();
-    expect((await refusedWithoutChange(() => setRole(member, org.id, viewer.id, 'MEMBER'), 'FORBIDDEN')).extensions?.right).toBe('members.update');
-    expect((await refusedWithoutChange(() => setRole(viewer, org.id, viewer.id, 'MEMBER'), 'FORBIDDEN')).extensions?.right).toBe('members.update');
-    expect((await refusedWithoutChange(() => remove(member, org.id, viewer.id), 'FORBIDDEN')).extensions?.right).toBe('members.delete');
-    expect((await refusedWithoutChange(() => remove(viewer, org.id, member.id), 'FORBIDDEN')).extensions?.right).toBe('members.delete');
+    const { org, member, viewer } = await createTeam(server);
+    expect((await refusedWithoutChange(server, () => setRole(member, org.id, viewer.id, 'MEMBER'), 'FORBIDDEN')).extensions?.right).toBe('members.update');
+    expect((await refusedWithoutChange(server, () => setRole(viewer, org.id, viewer.id, 'MEMBER'), 'FORBIDDEN')).extensions?.right).toBe('members.update');
+    expect((await refusedWithoutChange(server, () => remove(member, org.id, viewer.id), 'FORBIDDEN')).extensions?.right).toBe('members.delete');
+    expect((await refusedWithoutChange(server, () => remove(viewer, org.id, member.id), 'FORBIDDEN')).extensions?.right).toBe('members.delete');
   });
 
   it('a member leaves by removing themself, and then cannot see the organization', async () => {
-    const { org, member, viewer } = await team();
+    const { org, member, viewer } = await createTeam(server);
     for (const user of [member, viewer]) {
       expect(dataOf(await remove(user, org.id, user.id)).removeMember.removedUserId).toBe(user.id);
       expect(await roleOf(org.id, user.id)).toBeNull();
@@ -317,7 +296,7 @@ describe('updateMemberRole and removeMember', () => {
   });
 
   it("leaving through an org-scoped API token needs the token's members.delete right", async () => {
-    const { org, member } = await team();
+    const { org, member } = await createTeam(server);
     const created = dataOf(
       await server.gql(
         `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }`,
@@ -326,28 +305,28 @@ describe('updateMemberRole and removeMember', () => {
       ),
     );
     const bearer = { authorization: `Bearer ${created.createApiToken.token}` };
-    const error = await refusedWithoutChange(() => server.gql(REMOVE, { input: { organizationId: org.id, userId: member.id } }, bearer), 'FORBIDDEN');
+    const error = await refusedWithoutChange(server, () => server.gql(REMOVE, { input: { organizationId: org.id, userId: member.id } }, bearer), 'FORBIDDEN');
     expect(error.extensions?.right).toBe('members.delete');
     expect(await roleOf(org.id, member.id)).toBe('MEMBER');
   });
 
   it('a non-UUID userId is BAD_USER_INPUT naming userId; an unknown one NOT_FOUND', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     for (const attempt of [() => remove(owner, org.id, 'x'), () => setRole(owner, org.id, 'not-a-uuid', 'VIEWER')]) {
-      const error = await refusedWithoutChange(attempt, 'BAD_USER_INPUT');
+      const error = await refusedWithoutChange(server, attempt, 'BAD_USER_INPUT');
       expect(error.extensions?.field).toBe('userId');
       expect(error.message).toMatch(/^userId: /);
     }
     for (const attempt of [() => remove(owner, org.id, NIL_UUID), () => setRole(owner, org.id, NIL_UUID, 'VIEWER')]) {
-      expect((await refusedWithoutChange(attempt, 'NOT_FOUND')).message).toBe('member not found');
+      expect((await refusedWithoutChange(server, attempt, 'NOT_FOUND')).message).toBe('member not found');
     }
   });
 });
 
 describe('organization isolation', () => {
   it('an OWNER of A reaches nothing of B: every operation is NOT_FOUND and nothing changes', async () => {
-    const a = await team();
-    const b = await team();
+    const a = await createTeam(server);
+    const b = await createTeam(server);
     const attacker = a.owner;
     const bBefore = await organizationRow(b.org.id);
     const attempts: [string, () => Promise<GraphQLResponse>][] = [
@@ -362,7 +341,7 @@ describe('organization isolation', () => {
       ['removeMember', () => server.gql(REMOVE, { input: { organizationId: b.org.id, userId: b.member.id } }, attacker.auth)],
     ];
     for (const [label, attempt] of attempts) {
-      const error = await refusedWithoutChange(attempt, 'NOT_FOUND');
+      const error = await refusedWithoutChange(server, attempt, 'NOT_FOUND');
       expect([label, error.message]).toEqual([label, 'organization not found']);
     }
     expect(await organizationRow(b.org.id)).toEqual(bBefore);
@@ -370,13 +349,13 @@ describe('organization isolation', () => {
   });
 
   it("B's members cannot be reached through A's id either", async () => {
-    const a = await team();
-    const b = await team();
+    const a = await createTeam(server);
+    const b = await createTeam(server);
     for (const attempt of [
       () => server.gql(UPDATE_ROLE, { input: { organizationId: a.org.id, userId: b.member.id, role: 'VIEWER' } }, a.owner.auth),
       () => server.gql(REMOVE, { input: { organizationId: a.org.id, userId: b.member.id } }, a.owner.auth),
     ]) {
-      expect((await refusedWithoutChange(attempt, 'NOT_FOUND')).message).toBe('member not found');
+      expect((await refusedWithoutChange(server, attempt, 'NOT_FOUND')).message).toBe('member not found');
     }
     expect(await roleOf(b.org.id, b.member.id)).toBe('MEMBER');
   });
@@ -408,7 +387,7 @@ describe('concurrent role changes', () => {
 
   it('two OWNERs demoting each other at once: exactly one wins and one OWNER remains', async () => {
     for (let round = 0; round < 3; round += 1) {
-      const { org, owner, admin } = await team();
+      const { org, owner, admin } = await createTeam(server);
       dataOf(await server.gql(UPDATE_ROLE, { input: { organizationId: org.id, userId: admin.id, role: 'OWNER' } }, owner.auth));
       const results = await Promise.all([demote(owner, org.id, admin.id), demote(admin, org.id, owner.id)]);
       expect(results.map(outcome).sort()).toEqual(['FORBIDDEN', 'OK']);
@@ -420,7 +399,7 @@ describe('concurrent role changes', () => {
 
   it('with a third OWNER, the one demoted first can no longer demote the other', async () => {
     for (let round = 0; round < 3; round += 1) {
-      const { org, owner, admin, member } = await team();
+      const { org, owner, admin, member } = await createTeam(server);
       dataOf(await server.gql(UPDATE_ROLE, { input: { organizationId: org.id, userId: admin.id, role: 'OWNER' } }, owner.auth));
       dataOf(await server.gql(UPDATE_ROLE, { input: { organizationId: org.id, userId: member.id, role: 'OWNER' } }, owner.auth));
       const results = await Promise.all([demote(owner, org.id, admin.id), demote(admin, org.id, owner.id)]);
@@ -559,7 +538,7 @@ describe('statement count of a deep members query', () => {
 
 describe('audit log', () => {
   it('records member added, role changed and removed with actor, credential, address and no secret', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const newcomer = await signUp(server, 'audited');
     dataOf(await server.gql(ADD_MEMBER, { input: { organizationId: org.id, email: newcomer.email, role: 'VIEWER' } }, admin.auth));
     dataOf(await server.gql(UPDATE_ROLE, { input: { organizationId: org.id, userId: newcomer.id, role: 'MEMBER' } }, owner.auth));
@@ -583,8 +562,8 @@ describe('audit log', () => {
   });
 
   it('records a member leaving as such, and a refused change not at all', async () => {
-    const { org, owner, viewer } = await team();
-    await refusedWithoutChange(() => server.gql(REMOVE, { input: { organizationId: org.id, userId: owner.id } }, owner.auth), 'FORBIDDEN');
+    const { org, owner, viewer } = await createTeam(server);
+    await refusedWithoutChange(server, () => server.gql(REMOVE, { input: { organizationId: org.id, userId: owner.id } }, owner.auth), 'FORBIDDEN');
     dataOf(await server.gql(REMOVE, { input: { organizationId: org.id, userId: viewer.id } }, viewer.auth));
     const events = await server.app.dataSource.query(
       `SELECT "eventType", "actorId", "targetId", changes FROM audit_events WHERE "organizationId" = $1 AND "eventType" = 'member.removed'`,
@@ -594,7 +573,7 @@ describe('audit log', () => {
   });
 
   it('records organization created and updated', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     dataOf(await server.gql(UPDATE_ORG, { input: { id: org.id, name: 'Audited Name' } }, admin.auth));
     const events = await server.app.dataSource.query(
       `SELECT "eventType", "actorId", "targetId", changes FROM audit_events WHERE "organizationId" = $1 AND "eventType" LIKE 'organization.%' ORDER BY "createdAt", id`,

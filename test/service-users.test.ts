@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { addMember, createOrganization, signUp, tableCounts, type TestUser } from './support/factories';
-import { dataOf, onlyError, startTestServer, type GraphQLResponse, type TestServer } from './support/server';
+import { createTeam, refusedWithoutChange, type TestUser } from './support/factories';
+import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -15,25 +15,8 @@ const UPDATE = `mutation ($input: UpdateServiceUserInput!) { updateServiceUser(i
 const DELETE = `mutation ($input: DeleteServiceUserInput!) { deleteServiceUser(input: $input) { deletedServiceUserId } }`;
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
 
-type Team = { org: { id: string; slug: string }; owner: TestUser; admin: TestUser; member: TestUser; viewer: TestUser };
 
-async function team(): Promise<Team> {
-  const [owner, admin, member, viewer] = await Promise.all(['owner', 'admin', 'member', 'viewer'].map((name) => signUp(server, name)));
-  const org = await createOrganization(server, owner!);
-  await addMember(server, owner!, org.id, admin!, 'ADMIN');
-  await addMember(server, owner!, org.id, member!, 'MEMBER');
-  await addMember(server, owner!, org.id, viewer!, 'VIEWER');
-  return { org, owner: owner!, admin: admin!, member: member!, viewer: viewer! };
-}
 
-/** Runs `request`, expects exactly one error with `code`, and that no table gained or lost a row. */
-async function refusedWithoutChange(request: () => Promise<GraphQLResponse>, code: string) {
-  const before = await tableCounts(server);
-  const error = onlyError(await request());
-  expect(error.extensions?.code).toBe(code);
-  expect(await tableCounts(server)).toEqual(before);
-  return error;
-}
 
 const create = (by: TestUser, organizationId: string, name: string, role: string) => server.gql(CREATE, { input: { organizationId, name, role } }, by.auth);
 const update = (by: TestUser, input: Record<string, unknown>) => server.gql(UPDATE, { input }, by.auth);
@@ -50,7 +33,7 @@ async function row(id: string): Promise<{ name: string; role: string; organizati
 
 describe('createServiceUser', () => {
   it('OWNER and ADMIN create service users, with organization and createdBy', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const made = dataOf(await create(admin, org.id, 'ci-bot', 'MEMBER')).createServiceUser.serviceUser;
     expect(made).toMatchObject({ name: 'ci-bot', role: 'MEMBER', organization: { id: org.id }, createdBy: { id: admin.id, email: admin.email } });
     expect(await row(made.id)).toEqual({ name: 'ci-bot', role: 'MEMBER', organizationId: org.id, createdById: admin.id });
@@ -62,25 +45,25 @@ describe('createServiceUser', () => {
   });
 
   it('MEMBER and VIEWER are FORBIDDEN with extensions.right', async () => {
-    const { org, member, viewer } = await team();
+    const { org, member, viewer } = await createTeam(server);
     for (const user of [member, viewer]) {
-      const error = await refusedWithoutChange(() => create(user, org.id, 'bot', 'VIEWER'), 'FORBIDDEN');
+      const error = await refusedWithoutChange(server, () => create(user, org.id, 'bot', 'VIEWER'), 'FORBIDDEN');
       expect(error.extensions?.right).toBe('serviceUsers.create');
     }
   });
 
   it('a role above the caller’s own is FORBIDDEN naming role', async () => {
-    const { org, admin } = await team();
-    const error = await refusedWithoutChange(() => create(admin, org.id, 'boss-bot', 'OWNER'), 'FORBIDDEN');
+    const { org, admin } = await createTeam(server);
+    const error = await refusedWithoutChange(server, () => create(admin, org.id, 'boss-bot', 'OWNER'), 'FORBIDDEN');
     expect(error.message).toBe('role: OWNER exceeds your own role ADMIN');
   });
 
   it('a duplicate name in one organization is CONFLICT; the same name in another is fine', async () => {
-    const mine = await team();
-    const theirs = await team();
+    const mine = await createTeam(server);
+    const theirs = await createTeam(server);
     await bot(mine.admin, mine.org.id, 'twin', 'VIEWER');
     for (const name of ['twin', '  twin ']) {
-      const error = await refusedWithoutChange(() => create(mine.owner, mine.org.id, name, 'MEMBER'), 'CONFLICT');
+      const error = await refusedWithoutChange(server, () => create(mine.owner, mine.org.id, name, 'MEMBER'), 'CONFLICT');
       expect(error.message).toMatch(/^name: /);
     }
     expect((await bot(theirs.owner, theirs.org.id, 'twin', 'VIEWER')).name).toBe('twin');
@@ -91,23 +74,23 @@ describe('createServiceUser', () => {
     ['a blank name', '   '],
     ['a name over 100 characters', 'b'.repeat(101)],
   ])('%s is BAD_USER_INPUT naming name', async (_label, name) => {
-    const { org, owner } = await team();
-    const error = await refusedWithoutChange(() => create(owner, org.id, name, 'VIEWER'), 'BAD_USER_INPUT');
+    const { org, owner } = await createTeam(server);
+    const error = await refusedWithoutChange(server, () => create(owner, org.id, name, 'VIEWER'), 'BAD_USER_INPUT');
     expect(error.extensions?.field).toBe('name');
   });
 
   it('in an organization the caller is not in, or a malformed id, is NOT_FOUND', async () => {
-    const mine = await team();
-    const theirs = await team();
+    const mine = await createTeam(server);
+    const theirs = await createTeam(server);
     for (const organizationId of [theirs.org.id, NIL_UUID, 'nope']) {
-      expect((await refusedWithoutChange(() => create(mine.owner, organizationId, 'intruder', 'VIEWER'), 'NOT_FOUND')).message).toBe('organization not found');
+      expect((await refusedWithoutChange(server, () => create(mine.owner, organizationId, 'intruder', 'VIEWER'), 'NOT_FOUND')).message).toBe('organization not found');
     }
   });
 });
 
 describe('updateServiceUser', () => {
   it('renames and changes the role within the caller’s own', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const made = await bot(admin, org.id, 'bot', 'VIEWER');
     expect(dataOf(await update(admin, { id: made.id, name: 'robot', role: 'ADMIN' })).updateServiceUser.serviceUser).toEqual({
       id: made.id,
@@ -119,14 +102,14 @@ describe('updateServiceUser', () => {
   });
 
   it('an ADMIN cannot raise a service user above ADMIN, nor change one that is above them, not even its name', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const low = await bot(admin, org.id, 'low-bot', 'MEMBER');
     const high = await bot(owner, org.id, 'root-bot', 'OWNER');
-    expect((await refusedWithoutChange(() => update(admin, { id: low.id, role: 'OWNER' }), 'FORBIDDEN')).message).toBe(
+    expect((await refusedWithoutChange(server, () => update(admin, { id: low.id, role: 'OWNER' }), 'FORBIDDEN')).message).toBe(
       'role: OWNER exceeds your own role ADMIN',
     );
     for (const input of [{ id: high.id, role: 'VIEWER' }, { id: high.id, name: 'renamed-by-admin' }]) {
-      expect((await refusedWithoutChange(() => update(admin, input), 'FORBIDDEN')).message).toMatch(/^role: /);
+      expect((await refusedWithoutChange(server, () => update(admin, input), 'FORBIDDEN')).message).toMatch(/^role: /);
     }
     expect(await row(low.id)).toMatchObject({ name: 'low-bot', role: 'MEMBER' });
     expect(await row(high.id)).toMatchObject({ name: 'root-bot', role: 'OWNER' });
@@ -134,19 +117,19 @@ describe('updateServiceUser', () => {
   });
 
   it('MEMBER is FORBIDDEN; a taken name is CONFLICT; an empty one BAD_USER_INPUT', async () => {
-    const { org, owner, member } = await team();
+    const { org, owner, member } = await createTeam(server);
     const one = await bot(owner, org.id, 'one', 'VIEWER');
     await bot(owner, org.id, 'two', 'VIEWER');
-    expect((await refusedWithoutChange(() => update(member, { id: one.id, name: 'mine' }), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.update');
-    expect((await refusedWithoutChange(() => update(owner, { id: one.id, name: 'two' }), 'CONFLICT')).message).toMatch(/^name: /);
-    expect((await refusedWithoutChange(() => update(owner, { id: one.id, name: ' ' }), 'BAD_USER_INPUT')).extensions?.field).toBe('name');
+    expect((await refusedWithoutChange(server, () => update(member, { id: one.id, name: 'mine' }), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.update');
+    expect((await refusedWithoutChange(server, () => update(owner, { id: one.id, name: 'two' }), 'CONFLICT')).message).toMatch(/^name: /);
+    expect((await refusedWithoutChange(server, () => update(owner, { id: one.id, name: ' ' }), 'BAD_USER_INPUT')).extensions?.field).toBe('name');
     expect(await row(one.id)).toMatchObject({ name: 'one', role: 'VIEWER' });
   });
 });
 
 describe('deleteServiceUser', () => {
   it('deletes the row and, through ON DELETE CASCADE, every token it owned', async () => {
-    const { org, owner } = await team();
+    const { org, owner } = await createTeam(server);
     const made = await bot(owner, org.id, 'token-bot', 'MEMBER');
     await server.app.dataSource.query(
       `INSERT INTO api_tokens ("organizationId", "ownerServiceUserId", name, "tokenPrefix", "secretDigest", rights) VALUES ($1, $2, 'deploy', 'idg_abcdefgh', $3, 0)`,
@@ -173,15 +156,15 @@ describe('deleteServiceUser', () => {
     expect(onlyError(refused).extensions?.code).toBe('UNAUTHENTICATED');
 
     // Gone means gone: a second delete is NOT_FOUND.
-    expect((await refusedWithoutChange(() => remove(owner, made.id), 'NOT_FOUND')).message).toBe('service user not found');
+    expect((await refusedWithoutChange(server, () => remove(owner, made.id), 'NOT_FOUND')).message).toBe('service user not found');
   });
 
   it('MEMBER is FORBIDDEN, and an ADMIN cannot delete an OWNER service user', async () => {
-    const { org, owner, admin, member } = await team();
+    const { org, owner, admin, member } = await createTeam(server);
     const low = await bot(owner, org.id, 'low', 'VIEWER');
     const high = await bot(owner, org.id, 'high', 'OWNER');
-    expect((await refusedWithoutChange(() => remove(member, low.id), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.delete');
-    expect((await refusedWithoutChange(() => remove(admin, high.id), 'FORBIDDEN')).message).toBe('role: OWNER exceeds your own role ADMIN');
+    expect((await refusedWithoutChange(server, () => remove(member, low.id), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.delete');
+    expect((await refusedWithoutChange(server, () => remove(admin, high.id), 'FORBIDDEN')).message).toBe('role: OWNER exceeds your own role ADMIN');
     expect(await row(high.id)).toBeDefined();
     expect(dataOf(await remove(admin, low.id)).deleteServiceUser.deletedServiceUserId).toBe(low.id);
   });
@@ -189,12 +172,12 @@ describe('deleteServiceUser', () => {
 
 describe('isolation', () => {
   it("an unknown, malformed or other organization's id is NOT_FOUND for update and delete, and nothing changes", async () => {
-    const mine = await team();
-    const theirs = await team();
+    const mine = await createTeam(server);
+    const theirs = await createTeam(server);
     const foreign = await bot(theirs.owner, theirs.org.id, 'theirs', 'VIEWER');
     for (const id of [NIL_UUID, 'nope', foreign.id, foreign.id.toUpperCase()]) {
-      expect((await refusedWithoutChange(() => remove(mine.owner, id), 'NOT_FOUND')).message).toBe('service user not found');
-      expect((await refusedWithoutChange(() => update(mine.owner, { id, name: 'pwned', role: 'VIEWER' }), 'NOT_FOUND')).message).toBe(
+      expect((await refusedWithoutChange(server, () => remove(mine.owner, id), 'NOT_FOUND')).message).toBe('service user not found');
+      expect((await refusedWithoutChange(server, () => update(mine.owner, { id, name: 'pwned', role: 'VIEWER' }), 'NOT_FOUND')).message).toBe(
         'service user not found',
       );
     }
@@ -202,8 +185,8 @@ describe('isolation', () => {
   });
 
   it("another organization's service users are not listed", async () => {
-    const mine = await team();
-    const theirs = await team();
+    const mine = await createTeam(server);
+    const theirs = await createTeam(server);
     await bot(theirs.owner, theirs.org.id, 'hidden', 'VIEWER');
     const query = `query ($id: ID!) { organization(id: $id) { serviceUsers { totalCount } } }`;
     expect(dataOf(await server.gql(query, { id: mine.org.id }, mine.owner.auth)).organization.serviceUsers.totalCount).toBe(0);
@@ -222,7 +205,7 @@ describe('Organization.serviceUsers', () => {
   }`;
 
   it('pages through every service user once, oldest first, with organization and createdBy', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const made = [];
     for (let i = 0; i < 5; i += 1) made.push(await bot(i % 2 ? admin : owner, org.id, `bot-${i}`, 'VIEWER'));
     const pages: any[] = [];
@@ -249,7 +232,7 @@ describe('Organization.serviceUsers', () => {
   });
 
   it('createdBy is null once the creator’s account is gone; the service user stays', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const made = await bot(admin, org.id, 'orphan', 'VIEWER');
     await server.app.dataSource.query(`DELETE FROM users WHERE id = $1`, [admin.id]);
     const node = dataOf(await server.gql(PAGE, { id: org.id }, owner.auth)).organization.serviceUsers.edges[0].node;
@@ -257,7 +240,7 @@ describe('Organization.serviceUsers', () => {
   });
 
   it('is refused to MEMBER (serviceUsers.read) and refuses bad paging arguments', async () => {
-    const { org, owner, member } = await team();
+    const { org, owner, member } = await createTeam(server);
     expect(onlyError(await server.gql(PAGE, { id: org.id }, member.auth)).extensions).toMatchObject({ code: 'FORBIDDEN', right: 'serviceUsers.read' });
     for (const [args, field] of [
       [{ after: 'garbage' }, 'after'],
@@ -271,7 +254,7 @@ describe('Organization.serviceUsers', () => {
 
 describe('audit log', () => {
   it('records creation, update and deletion with actor, credential and address', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const made = await bot(admin, org.id, 'audited', 'VIEWER');
     dataOf(await update(owner, { id: made.id, name: 'audited-2', role: 'MEMBER' }));
     dataOf(await remove(admin, made.id));
@@ -294,10 +277,10 @@ describe('audit log', () => {
   });
 
   it('a refused change writes no event', async () => {
-    const { org, owner, admin } = await team();
+    const { org, owner, admin } = await createTeam(server);
     const high = await bot(owner, org.id, 'high', 'OWNER');
-    await refusedWithoutChange(() => update(admin, { id: high.id, name: 'nope' }), 'FORBIDDEN');
-    await refusedWithoutChange(() => remove(admin, high.id), 'FORBIDDEN');
+    await refusedWithoutChange(server, () => update(admin, { id: high.id, name: 'nope' }), 'FORBIDDEN');
+    await refusedWithoutChange(server, () => remove(admin, high.id), 'FORBIDDEN');
     const events = await server.app.dataSource.query(`SELECT "eventType" FROM audit_events WHERE "targetId" = $1`, [high.id]);
     expect(events).toEqual([{ eventType: 'service_user.created' }]);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dataOf, type TestServer } from './server';
+import { dataOf, onlyError, type GraphQLResponse, type TestServer } from './server';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -49,4 +49,25 @@ export async function tableCounts(server: TestServer): Promise<Record<string, nu
     counts[table_name] = count;
   }
   return counts;
+}
+
+export type Team = { org: { id: string; slug: string }; owner: TestUser; admin: TestUser; member: TestUser; viewer: TestUser; outsider: TestUser };
+
+/** An organization with one user per role, and a user who belongs to none. */
+export async function createTeam(server: TestServer): Promise<Team> {
+  const [owner, admin, member, viewer, outsider] = await Promise.all(['owner', 'admin', 'member', 'viewer', 'outsider'].map((name) => signUp(server, name)));
+  const org = await createOrganization(server, owner!);
+  await addMember(server, owner!, org.id, admin!, 'ADMIN');
+  await addMember(server, owner!, org.id, member!, 'MEMBER');
+  await addMember(server, owner!, org.id, viewer!, 'VIEWER');
+  return { org, owner: owner!, admin: admin!, member: member!, viewer: viewer!, outsider: outsider! };
+}
+
+/** Runs `request`, expects exactly one error with `code`, and that no table gained or lost a row. */
+export async function refusedWithoutChange(server: TestServer, request: () => Promise<GraphQLResponse>, code: string) {
+  const before = await tableCounts(server);
+  const error = onlyError(await request());
+  expect(error.extensions?.code).toBe(code);
+  expect(await tableCounts(server)).toEqual(before);
+  return error;
 }
