@@ -113,6 +113,16 @@ describe('personal access tokens and access tokens', () => {
     expect(dataOf(await second.gql(VERIFY, { token: access })).verifyAccessToken).toEqual({ valid: false, reason: 'personal access token revoked' });
   });
 
+  it('an access token cannot mint a PAT or replace the user key', async () => {
+    const { access } = await accessFor((await newPat()).refresh);
+    for (const mutation of [CREATE, `mutation { regenerateUserKey { userKey } }`]) {
+      const error = onlyError(await server.gql(mutation, { input: { name: 'escalate' } }, bearer(access)));
+      expect(error.extensions?.code).toBe('FORBIDDEN');
+      expect(error.message).toMatch(/session or the user key/);
+    }
+    expect((await server.gql(`{ me { id } }`, {}, user.auth)).status).toBe(200);
+  });
+
   it('limits a PAT to PAT_MAX_LIFETIME_DAYS', async () => {
     const error = onlyError(await server.gql(CREATE, { input: { name: 'x', expiresAt: new Date(Date.now() + 400 * 86_400_000).toISOString() } }, user.auth));
     expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresAt' });

@@ -1,7 +1,7 @@
 import { createMethodMiddlewareDecorator } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { AuthenticationError, forbidden, notFound } from '../errors';
-import { isAccountCredential } from './principal';
+import { CredentialKind, isAccountCredential } from './principal';
 import { has, type Right } from './rights';
 
 type Resolve = { args: Record<string, any>; root: any; context: RequestContext };
@@ -15,6 +15,8 @@ export type PermissionSpec =
   | { kind: 'public' }
   | { kind: 'authenticated' }
   | { kind: 'account' }
+  /** A person's own long-lived credential: what may mint or replace credentials that outlive the request's. */
+  | { kind: 'primary' }
   | {
       kind: 'organization';
       /** Absent: any standing in the organization; the service applies the finer rule (see `note`). */
@@ -35,6 +37,8 @@ export function describePermission(spec: PermissionSpec): string {
       return 'any authenticated principal';
     case 'account':
       return 'a user with an account credential (session, user key or access token)';
+    case 'primary':
+      return 'a user with a session or the user key';
     case 'organization':
       return `${spec.right ? `organization right ${spec.right}` : 'standing in the organization'}${spec.note ? ` — ${spec.note}` : ''}`;
   }
@@ -55,6 +59,12 @@ async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<void> {
   if (spec.kind === 'account') {
     if (!isAccountCredential(principal)) {
       throw forbidden('this operation needs a user signed in as themselves, not an organization-scoped token');
+    }
+    return;
+  }
+  if (spec.kind === 'primary') {
+    if (!isAccountCredential(principal) || (principal.credential !== CredentialKind.SESSION && principal.credential !== CredentialKind.USER_KEY)) {
+      throw forbidden('this operation needs a session or the user key: a token cannot mint or replace longer-lived credentials');
     }
     return;
   }
@@ -83,3 +93,4 @@ export function Permission(spec: PermissionSpec): MethodDecorator {
 export const Public = () => Permission({ kind: 'public' });
 export const Authenticated = () => Permission({ kind: 'authenticated' });
 export const Account = () => Permission({ kind: 'account' });
+export const Primary = () => Permission({ kind: 'primary' });

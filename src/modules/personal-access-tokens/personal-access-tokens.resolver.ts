@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { Account, Authenticated, Public } from '../../auth/permission';
+import { Account, Authenticated, Primary, Public } from '../../auth/permission';
 import { checkId } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { PageArgs } from '../../common/pagination';
@@ -22,7 +22,7 @@ import {
 @Resolver()
 export class PersonalAccessTokensResolver {
   @Mutation(() => CreatePersonalAccessTokenPayload)
-  @Account()
+  @Primary()
   async createPersonalAccessToken(@Arg('input') input: CreatePersonalAccessTokenInput, @Ctx() ctx: RequestContext): Promise<CreatePersonalAccessTokenPayload> {
     const { pat, refresh } = await ctx.services.personalAccessTokens.create(ctx, input);
     return { personalAccessToken: toPersonalAccessTokenType(pat), refresh };

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Account, Authenticated, Public, requireAuthenticated } from '../../auth/permission';
+import { Authenticated, Primary, Public, requireAuthenticated } from '../../auth/permission';
 import { has } from '../../auth/rights';
 import { toRights } from '../../auth/rights.type';
 import type { RequestContext } from '../../context';
@@ -63,7 +63,7 @@ export class UsersResolver {
   }
 
   @Mutation(() => RegenerateUserKeyPayload)
-  @Account()
+  @Primary()
   async regenerateUserKey(@Ctx() ctx: RequestContext): Promise<RegenerateUserKeyPayload> {
     return { userKey: await ctx.services.users.regenerateUserKey(ctx) };
   }
