@@ -16,10 +16,14 @@ export enum CredentialKind {
  */
 export type TokenScope = { organizationId: string; tokenId: string; rights: RightSet; role: OrganizationRole };
 
+/** What a request knows of the user behind it: never the password hash or key digest. */
+export type PrincipalUser = Pick<UserEntity, 'id' | 'email' | 'name' | 'isActive' | 'createdAt'>;
+export type PrincipalServiceUser = Pick<ServiceUserEntity, 'id' | 'name' | 'role' | 'organizationId' | 'createdById' | 'createdAt'>;
+
 export type UserPrincipal = {
   kind: 'USER';
   id: string;
-  user: UserEntity;
+  user: PrincipalUser;
   credential: CredentialKind;
   sessionId?: string;
   scope?: TokenScope;
@@ -28,7 +32,7 @@ export type UserPrincipal = {
 export type ServiceUserPrincipal = {
   kind: 'SERVICE_USER';
   id: string;
-  serviceUser: ServiceUserEntity;
+  serviceUser: PrincipalServiceUser;
   credential: CredentialKind.API_TOKEN;
   scope: TokenScope;
 };

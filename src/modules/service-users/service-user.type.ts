@@ -1,7 +1,7 @@
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { OrganizationRole } from '../../auth/rights';
 import { Connection } from '../../common/connection';
-import type { ServiceUserEntity } from './service-user.entity';
+import type { PrincipalServiceUser } from '../../auth/principal';
 
 @Directive('@key(fields: "id")')
 @ObjectType('ServiceUser', { description: 'A bot account of one organization.' })
@@ -14,7 +14,7 @@ export class ServiceUserType {
   createdById: string | null;
 }
 
-export function toServiceUserType(serviceUser: ServiceUserEntity): ServiceUserType {
+export function toServiceUserType(serviceUser: PrincipalServiceUser): ServiceUserType {
   return {
     id: serviceUser.id,
     name: serviceUser.name,

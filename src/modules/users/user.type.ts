@@ -1,7 +1,7 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { CredentialKind } from '../../auth/principal';
 import { Rights } from '../../auth/rights.type';
-import type { UserEntity } from './user.entity';
+import type { PrincipalUser } from '../../auth/principal';
 
 registerEnumType(CredentialKind, { name: 'CredentialKind', description: 'How the principal authenticated.' });
 
@@ -21,7 +21,7 @@ export class UserType {
   @Field() createdAt: Date;
 }
 
-export function toUserType(user: UserEntity): UserType {
+export function toUserType(user: PrincipalUser): UserType {
   return { id: user.id, email: user.email, name: user.name, isActive: user.isActive, createdAt: user.createdAt };
 }
 
