@@ -268,6 +268,23 @@ describe('organization isolation and who manages which tokens', () => {
   });
 });
 
+describe('revocation on every instance', () => {
+  it('a token revoked through one instance is refused at once by another', async () => {
+    const second = await startTestServer({}, server.databaseUrl);
+    try {
+      const { org, owner } = await createTeam(server);
+      const { secret, token } = await createToken(owner, { organizationId: org.id });
+      expect((await second.gql(`{ viewer { id } }`, {}, bearer(secret))).status).toBe(200);
+      dataOf(await server.gql(REVOKE, { input: { id: token.id } }, owner.auth));
+      const refused = await second.gql(`{ viewer { id } }`, {}, bearer(secret));
+      expect(refused.status).toBe(401);
+      expect(onlyError(refused).message).toBe('token revoked');
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('revokeLeakedToken', () => {
   it('kills a live token, answers ok whatever the input, and audits the report without the secret', async () => {
     const { org, owner } = await createTeam(server);
