@@ -1,14 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { has, OrganizationRole, rightsOfRole, type Right } from '../../auth/rights';
+import { has, OrganizationRole } from '../../auth/rights';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
-import { ServiceUserEntity } from '../service-users/service-user.entity';
 import { UserEntity } from '../users/user.entity';
 import { normalizeEmail } from '../users/validation';
 import { MembershipEntity } from './membership.entity';
-import { lockOrganization } from './organizations.service';
+import { lockForCaller } from './organization-lock';
 
 const LAST_OWNER = 'an organization must keep at least one OWNER';
 
@@ -26,24 +25,6 @@ export class MembershipsService {
     private readonly audit: AuditService,
   ) {}
 
-  /**
-   * The caller's role, read inside the transaction once the organization is
-   * locked (the request's access was read before the lock), and the right the
-   * operation needs checked against it again.
-   */
-  private async lockedCallerRole(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right | null): Promise<OrganizationRole> {
-    const principal = ctx.principal;
-    if (!principal) throw notFound('organization');
-    const role =
-      principal.kind === 'USER'
-        ? (await manager.findOneBy(MembershipEntity, { organizationId, userId: principal.id }))?.role
-        : (await manager.findOneBy(ServiceUserEntity, { id: principal.id, organizationId }))?.role;
-    if (!role) throw notFound('organization');
-    const rights = principal.scope ? rightsOfRole(role) & principal.scope.rights : rightsOfRole(role);
-    if (right && !has(rights, right)) throw forbidden(`missing right ${right}`, { right });
-    return role;
-  }
-
   private async membership(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipEntity> {
     const membership = await manager.findOneBy(MembershipEntity, { organizationId, userId });
     if (!membership) throw notFound('member');
@@ -58,8 +39,7 @@ export class MembershipsService {
     const email = normalizeEmail(input.email);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        await lockOrganization(manager, input.organizationId);
-        const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, 'members.create');
+        const callerRole = await lockForCaller(manager, ctx, input.organizationId, 'members.create');
         if (input.role === OrganizationRole.OWNER && callerRole !== OrganizationRole.OWNER) {
           throw forbidden('only an OWNER can grant the OWNER role');
         }
@@ -83,8 +63,7 @@ export class MembershipsService {
 
   async updateRole(ctx: RequestContext, input: { organizationId: string; userId: string; role: OrganizationRole }): Promise<MembershipEntity> {
     return this.dataSource.transaction(async (manager) => {
-      await lockOrganization(manager, input.organizationId);
-      const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, 'members.update');
+      const callerRole = await lockForCaller(manager, ctx, input.organizationId, 'members.update');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       const touchesOwner = membership.role === OrganizationRole.OWNER || input.role === OrganizationRole.OWNER;
       if (touchesOwner && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can grant or change the OWNER role');
@@ -115,8 +94,7 @@ export class MembershipsService {
     const leaving = ctx.principal?.kind === 'USER' && !ctx.principal.scope && ctx.principal.id === input.userId;
     if (!leaving && !has(access.rights, 'members.delete')) throw forbidden('missing right members.delete', { right: 'members.delete' });
     return this.dataSource.transaction(async (manager) => {
-      await lockOrganization(manager, input.organizationId);
-      const callerRole = await this.lockedCallerRole(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
+      const callerRole = await lockForCaller(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       if (membership.role === OrganizationRole.OWNER) {
         if (!leaving && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can remove an OWNER');

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { OrganizationRole } from '../../auth/rights';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
-import { badInput, conflict, notFound } from '../../errors';
+import { badInput, conflict } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
 import { MembershipEntity } from './membership.entity';
+import { lockOrganization } from './organization-lock';
 import { OrganizationEntity } from './organization.entity';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -29,18 +30,6 @@ function slugFrom(name: string): string {
     .slice(0, 55)
     .replace(/-+$/, '');
   return base || 'org';
-}
-
-/** Runs `work` with the organization's row locked, so rules that count owners see a stable set. */
-export async function lockOrganization(manager: EntityManager, organizationId: string): Promise<OrganizationEntity> {
-  const organization = await manager
-    .getRepository(OrganizationEntity)
-    .createQueryBuilder('o')
-    .setLock('pessimistic_write')
-    .where('o.id = :organizationId', { organizationId })
-    .getOne();
-  if (!organization) throw notFound('organization');
-  return organization;
 }
 
 export class OrganizationsService {

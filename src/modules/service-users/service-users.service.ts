@@ -1,10 +1,11 @@
-import type { DataSource } from 'typeorm';
-import { roleExceeds, type OrganizationRole } from '../../auth/rights';
+import type { DataSource, EntityManager } from 'typeorm';
+import { roleExceeds, type OrganizationRole, type Right } from '../../auth/rights';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
+import { lockForCaller } from '../organizations/organization-lock';
 import { checkName } from '../users/validation';
 import { ServiceUserEntity } from './service-user.entity';
 
@@ -16,18 +17,28 @@ export class ServiceUsersService {
     private readonly audit: AuditService,
   ) {}
 
-  /** A service user's role can never exceed that of whoever grants it. */
-  private async checkRoleCeiling(ctx: RequestContext, organizationId: string, role: OrganizationRole): Promise<void> {
-    const access = await ctx.access(organizationId);
-    if (!access) throw notFound('organization');
-    if (roleExceeds(role, access.role)) throw forbidden(`role: ${role} exceeds your own role ${access.role}`);
+  /**
+   * A service user's role can never exceed that of whoever grants or changes
+   * it: checked against the caller's role read under the organization's lock,
+   * so a caller demoted a moment ago cannot still act with the old role.
+   */
+  private async lockAndCheckCeiling(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right, roles: OrganizationRole[]): Promise<void> {
+    const callerRole = await lockForCaller(manager, ctx, organizationId, right);
+    const over = roles.find((role) => roleExceeds(role, callerRole));
+    if (over) throw forbidden(`role: ${over} exceeds your own role ${callerRole}`);
+  }
+
+  private async current(manager: EntityManager, id: string): Promise<ServiceUserEntity> {
+    const serviceUser = await manager.findOneBy(ServiceUserEntity, { id });
+    if (!serviceUser) throw notFound('service user');
+    return serviceUser;
   }
 
   async create(ctx: RequestContext, input: { organizationId: string; name: string; role: OrganizationRole }): Promise<ServiceUserEntity> {
     const name = checkName('name', input.name, 100);
-    await this.checkRoleCeiling(ctx, input.organizationId, input.role);
     try {
       return await this.dataSource.transaction(async (manager) => {
+        await this.lockAndCheckCeiling(manager, ctx, input.organizationId, 'serviceUsers.create', [input.role]);
         const serviceUser = await manager.save(
           manager.create(ServiceUserEntity, {
             organizationId: input.organizationId,
@@ -52,19 +63,17 @@ export class ServiceUsersService {
   }
 
   async update(ctx: RequestContext, input: { id: string; name?: string | null; role?: OrganizationRole | null }): Promise<ServiceUserEntity> {
-    const serviceUser = await ctx.loaders.serviceUser.load(input.id);
-    if (!serviceUser) throw notFound('service user');
-    // As for deletion: one whose role is above the caller's cannot be changed at all, not even renamed.
-    await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
+    const found = await ctx.loaders.serviceUser.load(input.id);
+    if (!found) throw notFound('service user');
     const changes: Partial<Pick<ServiceUserEntity, 'name' | 'role'>> = {};
     if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
-    if (input.role !== undefined && input.role !== null) {
-      await this.checkRoleCeiling(ctx, serviceUser.organizationId, input.role);
-      changes.role = input.role;
-    }
-    if (Object.keys(changes).length === 0) return serviceUser;
+    if (input.role !== undefined && input.role !== null) changes.role = input.role;
     try {
       return await this.dataSource.transaction(async (manager) => {
+        const serviceUser = await this.current(manager, found.id);
+        // As for deletion: one whose role is above the caller's cannot be changed at all, not even renamed.
+        await this.lockAndCheckCeiling(manager, ctx, serviceUser.organizationId, 'serviceUsers.update', [serviceUser.role, ...(changes.role ? [changes.role] : [])]);
+        if (Object.keys(changes).length === 0) return serviceUser;
         await manager.update(ServiceUserEntity, { id: serviceUser.id }, changes);
         await this.audit.record(manager, ctx, {
           organizationId: serviceUser.organizationId,
@@ -83,10 +92,11 @@ export class ServiceUsersService {
 
   /** Its tokens go with it (foreign key ON DELETE CASCADE): deleting a bot revokes everything it held. */
   async delete(ctx: RequestContext, id: string): Promise<ServiceUserEntity> {
-    const serviceUser = await ctx.loaders.serviceUser.load(id);
-    if (!serviceUser) throw notFound('service user');
-    await this.checkRoleCeiling(ctx, serviceUser.organizationId, serviceUser.role);
-    await this.dataSource.transaction(async (manager) => {
+    const found = await ctx.loaders.serviceUser.load(id);
+    if (!found) throw notFound('service user');
+    return this.dataSource.transaction(async (manager) => {
+      const serviceUser = await this.current(manager, found.id);
+      await this.lockAndCheckCeiling(manager, ctx, serviceUser.organizationId, 'serviceUsers.delete', [serviceUser.role]);
       await manager.delete(ServiceUserEntity, { id: serviceUser.id });
       await this.audit.record(manager, ctx, {
         organizationId: serviceUser.organizationId,
@@ -95,8 +105,8 @@ export class ServiceUsersService {
         targetId: serviceUser.id,
         changes: { name: serviceUser.name, role: serviceUser.role },
       });
+      return serviceUser;
     });
-    return serviceUser;
   }
 
   list(organizationId: string, args: PageArgs): Promise<Page<ServiceUserEntity>> {

@@ -1,0 +1,42 @@
+import type { EntityManager } from 'typeorm';
+import { has, rightsOfRole, type OrganizationRole, type Right } from '../../auth/rights';
+import type { RequestContext } from '../../context';
+import { forbidden, notFound } from '../../errors';
+import { ServiceUserEntity } from '../service-users/service-user.entity';
+import { MembershipEntity } from './membership.entity';
+import { OrganizationEntity } from './organization.entity';
+
+/**
+ * Locks the organization's row for the transaction. Changes to who holds which
+ * role (members, service users) take it, so rules that count owners or compare
+ * roles see a stable set.
+ */
+export async function lockOrganization(manager: EntityManager, organizationId: string): Promise<OrganizationEntity> {
+  const organization = await manager
+    .getRepository(OrganizationEntity)
+    .createQueryBuilder('o')
+    .setLock('pessimistic_write')
+    .where('o.id = :organizationId', { organizationId })
+    .getOne();
+  if (!organization) throw notFound('organization');
+  return organization;
+}
+
+/**
+ * Locks the organization, then reads the caller's role again (the request's
+ * access was read before the lock: a caller demoted by a change just committed
+ * acts with the role they have now) and checks the right the operation needs.
+ */
+export async function lockForCaller(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right | null): Promise<OrganizationRole> {
+  await lockOrganization(manager, organizationId);
+  const principal = ctx.principal;
+  if (!principal) throw notFound('organization');
+  const role =
+    principal.kind === 'USER'
+      ? (await manager.findOneBy(MembershipEntity, { organizationId, userId: principal.id }))?.role
+      : (await manager.findOneBy(ServiceUserEntity, { id: principal.id, organizationId }))?.role;
+  if (!role) throw notFound('organization');
+  const rights = principal.scope ? rightsOfRole(role) & principal.scope.rights : rightsOfRole(role);
+  if (right && !has(rights, right)) throw forbidden(`missing right ${right}`, { right });
+  return role;
+}
