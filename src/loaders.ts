@@ -9,13 +9,16 @@ import { UserEntity } from './modules/users/user.entity';
 
 type MembershipKey = { organizationId: string; userId: string };
 
+/** Ids in any case name the same row: keys are compared lower-cased, as PostgreSQL prints UUIDs. */
+const membershipKey = (key: MembershipKey) => `${key.organizationId.toLowerCase()}:${key.userId.toLowerCase()}`;
+
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const found = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => found.get(id.toLowerCase()) ?? null);
+  return ids.map((id) => (typeof id === 'string' ? (found.get(id.toLowerCase()) ?? null) : null));
 }
 
 /** A key that is not a UUID can match nothing; keeping it out of the query keeps PostgreSQL from rejecting the batch. */
-const validIds = (ids: readonly string[]) => In(ids.filter(isId).map((id) => id.toLowerCase()));
+const validIds = (ids: readonly unknown[]) => In(ids.filter((id): id is string => typeof id === 'string' && isId(id)).map((id) => id.toLowerCase()));
 
 /** Per-request loaders: one SQL statement per type per tick, results in key order. */
 export function createLoaders(dataSource: DataSource) {
@@ -48,9 +51,9 @@ export function createLoaders(dataSource: DataSource) {
           })
           .getMany();
         const found = new Map(rows.map((row) => [`${row.organizationId}:${row.userId}`, row]));
-        return keys.map((key) => found.get(`${key.organizationId}:${key.userId}`) ?? null);
+        return keys.map((key) => found.get(membershipKey(key)) ?? null);
       },
-      { cacheKeyFn: (key) => `${key.organizationId}:${key.userId}` },
+      { cacheKeyFn: membershipKey },
     ),
   };
 }

@@ -225,7 +225,7 @@ describe('organization isolation and who manages which tokens', () => {
   /** What each actor gets for each operation on the OWNER's token of the organization. */
   const EXPECTED: Record<Actor, Record<Operation, string>> = {
     OWNER: { 'list all': 'OK', 'read another’s': 'OK', 'update another’s': 'OK', 'regenerate another’s': 'OK', 'revoke another’s': 'OK', 'create own': 'OK', 'set policy': 'OK' },
-    ADMIN: { 'list all': 'OK', 'read another’s': 'OK', 'update another’s': 'OK', 'regenerate another’s': 'OK', 'revoke another’s': 'OK', 'create own': 'OK', 'set policy': 'OK' },
+    ADMIN: { 'list all': 'OK', 'read another’s': 'OK', 'update another’s': 'OK', 'regenerate another’s': 'FORBIDDEN', 'revoke another’s': 'OK', 'create own': 'OK', 'set policy': 'OK' },
     MEMBER: { 'list all': 'OWN', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'OK', 'set policy': 'FORBIDDEN' },
     VIEWER: { 'list all': 'OWN', 'read another’s': 'NOT_FOUND', 'update another’s': 'FORBIDDEN', 'regenerate another’s': 'FORBIDDEN', 'revoke another’s': 'FORBIDDEN', 'create own': 'FORBIDDEN', 'set policy': 'FORBIDDEN' },
     OUTSIDER: { 'list all': 'NOT_FOUND', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'NOT_FOUND', 'set policy': 'NOT_FOUND' },
@@ -265,6 +265,39 @@ describe('organization isolation and who manages which tokens', () => {
       expect(onlyError(response).extensions?.code).toBe(expected);
       expect(await server.app.dataSource.query(`SELECT name, "tokenPrefix", "revokedAt" FROM api_tokens WHERE id = $1`, [target.id])).toEqual(before);
     }
+  });
+});
+
+describe('no way up through another principal’s token', () => {
+  it('an ADMIN cannot regenerate (and so hold) another person’s token, only revoke it', async () => {
+    const { org, owner, admin, member } = await createTeam(server);
+    for (const victim of [owner, member]) {
+      const { token } = await createToken(victim, { organizationId: org.id });
+      const error = onlyError(await server.gql(REGENERATE, { input: { id: token.id } }, admin.auth));
+      expect(error).toMatchObject({ message: "only a token's owner can regenerate it: revoke it instead", extensions: { code: 'FORBIDDEN' } });
+      expect(dataOf(await server.gql(REVOKE, { input: { id: token.id } }, admin.auth)).revokeApiToken.apiToken.isActive).toBe(false);
+    }
+  });
+
+  it('an ADMIN cannot hold a token of a service user whose role is above their own', async () => {
+    const { org, owner, admin } = await createTeam(server);
+    const createBot = (role: string) =>
+      server.gql(`mutation ($input: CreateServiceUserInput!) { createServiceUser(input: $input) { serviceUser { id } } }`, { input: { organizationId: org.id, name: `bot-${role}`, role } }, owner.auth);
+    const rootBot = dataOf(await createBot('OWNER')).createServiceUser.serviceUser;
+    const error = onlyError(await server.gql(CREATE, { input: { organizationId: org.id, name: 'x', serviceUserId: rootBot.id } }, admin.auth));
+    expect(error).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(error.message).toContain('exceeds your own role ADMIN');
+    const { token } = await createToken(owner, { organizationId: org.id, serviceUserId: rootBot.id });
+    expect(onlyError(await server.gql(REGENERATE, { input: { id: token.id } }, admin.auth)).extensions?.code).toBe('FORBIDDEN');
+    const adminBot = dataOf(await createBot('ADMIN')).createServiceUser.serviceUser;
+    const { token: botToken } = await createToken(admin, { organizationId: org.id, serviceUserId: adminBot.id });
+    expect(dataOf(await server.gql(REGENERATE, { input: { id: botToken.id } }, admin.auth)).regenerateApiToken.apiToken.id).toBe(botToken.id);
+  });
+
+  it('an organization id in upper case names the same organization', async () => {
+    const { org, member } = await createTeam(server);
+    const { token } = await createToken(member, { organizationId: org.id.toUpperCase() });
+    expect(token.rights.apiTokens).toEqual({ read: true, create: true, update: true, delete: true });
   });
 });
 

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
 import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
-import { exceeding, rightsOfRole, type OrganizationRole, type RightSet } from '../../auth/rights';
+import { exceeding, rightsOfRole, roleExceeds, type OrganizationRole, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
@@ -179,18 +179,21 @@ export class ApiTokensService {
 
   async create(ctx: RequestContext, input: CreateApiTokenInput): Promise<{ token: ApiTokenEntity; secret: string }> {
     const principal = ctx.principal!;
-    const access = await this.access(ctx, input.organizationId);
+    // Ids compare as text below; the permission check has already proved this one is a UUID.
+    const organizationId = input.organizationId.toLowerCase();
+    const access = await this.access(ctx, organizationId);
     const name = checkName('name', input.name, 100);
     const description = checkDescription(input.description);
     const owner: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'> = {
-      organizationId: input.organizationId,
+      organizationId,
       ownerUserId: principal.kind === 'USER' ? principal.id : null,
       ownerServiceUserId: principal.kind === 'SERVICE_USER' ? principal.id : null,
     };
     if (input.serviceUserId) {
       if (access.tokenScope !== 'all') throw forbidden("only an OWNER or ADMIN can create a service user's token");
       const serviceUser = await ctx.loaders.serviceUser.load(input.serviceUserId);
-      if (!serviceUser || serviceUser.organizationId !== input.organizationId) throw notFound('service user');
+      if (!serviceUser || serviceUser.organizationId !== organizationId) throw notFound('service user');
+      this.checkServiceUserRole(serviceUser.role, access);
       owner.ownerUserId = null;
       owner.ownerServiceUserId = serviceUser.id;
     }
@@ -201,7 +204,7 @@ export class ApiTokensService {
     const expiresAt = input.expiresAt ?? null;
     await this.rateLimits.consumeTokenIssue(principal.id);
     return this.dataSource.transaction(async (manager) => {
-      this.checkExpiry(expiresAt, createdAt, await this.policyOf(manager, input.organizationId));
+      this.checkExpiry(expiresAt, createdAt, await this.policyOf(manager, organizationId));
       const secret = generateApiToken(this.tokenPrefix);
       const token = await manager.save(
         manager.create(ApiTokenEntity, {
@@ -227,11 +230,37 @@ export class ApiTokensService {
     });
   }
 
+  /**
+   * A token acts with its owner's role, so holding one of a service user whose
+   * role is above the caller's own would be a way up: refused.
+   */
+  private checkServiceUserRole(role: OrganizationRole, access: OrgAccess): void {
+    if (roleExceeds(role, access.role)) throw forbidden(`the service user's role ${role} exceeds your own role ${access.role}`);
+  }
+
   /** A token the caller may change: their own, or any of the organization's for OWNER/ADMIN. */
   private async manageable(ctx: RequestContext, id: string): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
     const token = await this.get(ctx, id);
     const access = await this.access(ctx, token.organizationId);
+    if (token.ownerServiceUserId && !ownedBy(token, ctx.principal!)) {
+      const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
+      if (serviceUser) this.checkServiceUserRole(serviceUser.role, access);
+    }
     return { token, access };
+  }
+
+  /**
+   * Regeneration hands its caller a working secret, so it is refused on
+   * another person's token even to OWNER and ADMIN (they may revoke it):
+   * holding it would let them act as that person. Service users' tokens are
+   * the organization's, within the role rule above.
+   */
+  private async regenerable(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
+    const { token } = await this.manageable(ctx, id);
+    if (token.ownerUserId && !ownedBy(token, ctx.principal!)) {
+      throw forbidden("only a token's owner can regenerate it: revoke it instead");
+    }
+    return token;
   }
 
   async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
@@ -274,7 +303,7 @@ export class ApiTokensService {
     if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
       throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS}`);
     }
-    const { token } = await this.manageable(ctx, input.id);
+    const token = await this.regenerable(ctx, input.id);
     if (token.revokedAt) throw conflict('the token is revoked');
     await this.rateLimits.consumeTokenIssue(ctx.principal!.id);
     const secret = generateApiToken(this.tokenPrefix);
