@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
@@ -41,10 +42,20 @@ function cookieJar(req: Request, res: Response): CookieJar {
   };
 }
 
+/**
+ * The client's address: Express's `req.ip` (X-Forwarded-For as TRUST_PROXY
+ * allows), but only when it is an address; anything else a client wrote in
+ * the header falls back to the socket's peer.
+ */
+export function clientAddressOf(req: Request): string {
+  if (req.ip && isIP(req.ip)) return req.ip;
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
 export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger }) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const clientAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const clientAddress = clientAddressOf(req);
     const userAgent = req.headers['user-agent']?.slice(0, 512) ?? null;
     let authentication;
     try {

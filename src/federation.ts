@@ -1,5 +1,6 @@
 import { requireAuthenticated } from './auth/permission';
 import { has } from './auth/rights';
+import { isId } from './common/ids';
 import type { RequestContext } from './context';
 import { toOrganizationType, type OrganizationType } from './modules/organizations/organization.type';
 import { toServiceUserType, type ServiceUserType } from './modules/service-users/service-user.type';
@@ -12,10 +13,14 @@ import { toUserType, type UserType } from './modules/users/user.type';
  * credential they answer UNAUTHENTICATED, and an entity the caller could not
  * reach through a root query resolves to null.
  */
+/** A representation comes from another subgraph, unchecked: anything but a UUID names nothing. */
+const validKey = (id: unknown): id is string => typeof id === 'string' && isId(id);
+
 export const referenceResolvers = {
   User: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<UserType | null> {
       const principal = requireAuthenticated(ctx);
+      if (!validKey(id)) return null;
       const user = await ctx.loaders.user.load(id);
       if (!user) return null;
       if (user.id === principal.id) return toUserType(user);
@@ -28,6 +33,7 @@ export const referenceResolvers = {
   Organization: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<OrganizationType | null> {
       requireAuthenticated(ctx);
+      if (!validKey(id)) return null;
       const access = await ctx.access(id);
       if (!access || !has(access.rights, 'organization.read')) return null;
       const organization = await ctx.loaders.organization.load(id);
@@ -37,6 +43,7 @@ export const referenceResolvers = {
   ServiceUser: {
     async __resolveReference({ id }: { id: string }, ctx: RequestContext): Promise<ServiceUserType | null> {
       requireAuthenticated(ctx);
+      if (!validKey(id)) return null;
       const serviceUser = await ctx.loaders.serviceUser.load(id);
       if (!serviceUser) return null;
       const access = await ctx.access(serviceUser.organizationId);

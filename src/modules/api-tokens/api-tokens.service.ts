@@ -9,7 +9,7 @@ import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, badInput, conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditOrigin, type AuditService } from '../audit/audit.service';
-import { checkName } from '../users/validation';
+import { checkName, checkText } from '../users/validation';
 import { ApiTokenEntity } from './api-token.entity';
 import { policyViolation } from './expiration-policy';
 import { RetiredSecretEntity } from './retired-secret.entity';
@@ -94,7 +94,7 @@ function ownedBy(token: ApiTokenEntity, principal: Principal): boolean {
 
 function checkDescription(description: string | null | undefined): string | null {
   if (description === undefined || description === null) return null;
-  const trimmed = description.trim();
+  const trimmed = checkText('description', description.trim());
   if (trimmed.length > 500) throw badInput('description', 'must be at most 500 characters');
   return trimmed || null;
 }

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { checkId } from '../../common/ids';
+import { badInput } from '../../errors';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { AuditEventEntity } from './audit-event.entity';
@@ -45,7 +46,10 @@ export class AuditService {
   /** An organization's events, newest first. */
   list(organizationId: string, args: PageArgs & { eventType?: string | null; actorId?: string | null }): Promise<Page<AuditEventEntity>> {
     const query = this.dataSource.getRepository(AuditEventEntity).createQueryBuilder('e').where('e.organizationId = :organizationId', { organizationId });
-    if (args.eventType) query.andWhere('e.eventType = :eventType', { eventType: args.eventType });
+    if (args.eventType) {
+      if (!/^[a-z_]+\.[a-z_]+$/.test(args.eventType)) throw badInput('eventType', 'is not an event type, such as api_token.created');
+      query.andWhere('e.eventType = :eventType', { eventType: args.eventType });
+    }
     if (args.actorId) query.andWhere('e.actorId = :actorId', { actorId: checkId('actorId', args.actorId) });
     return paginate(query, args, true);
   }

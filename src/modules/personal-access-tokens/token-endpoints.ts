@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { RateLimits } from '../../common/rate-limits';
+import { clientAddressOf } from '../../context';
 import { DomainError, ErrorCode } from '../../errors';
 import type { PersonalAccessTokensService } from './personal-access-tokens.service';
 
@@ -42,7 +43,7 @@ export function tokenEndpoints(pats: PersonalAccessTokensService, rateLimits: Ra
         res.status(400).json({ refresh: ['This field may not be blank.'] });
         return;
       }
-      const { access } = await pats.refresh(req.ip ?? 'unknown', refresh);
+      const { access } = await pats.refresh(clientAddressOf(req), refresh);
       res.json({ access });
     }, next),
   );
@@ -53,7 +54,7 @@ export function tokenEndpoints(pats: PersonalAccessTokensService, rateLimits: Ra
         res.status(400).json({ token: ['This field may not be blank.'] });
         return;
       }
-      await rateLimits.consumeTokenEndpoint(req.ip ?? 'unknown');
+      await rateLimits.consumeTokenEndpoint(clientAddressOf(req));
       const result = await pats.check(token);
       if (result.valid) res.json({});
       else res.status(401).json(TOKEN_NOT_VALID);

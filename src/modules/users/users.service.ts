@@ -8,7 +8,7 @@ import { AuthenticationError, DomainError, ErrorCode, conflict, forbidden } from
 import type { SessionsService } from '../sessions/sessions.service';
 import { decoyHash, hashPassword, verifyPassword } from './password';
 import { UserEntity } from './user.entity';
-import { checkName, checkPassword, normalizeEmail } from './validation';
+import { checkName, checkPassword, couldBeEmail, normalizeEmail } from './validation';
 
 export type SignUpInput = { email: string; password: string; name: string };
 export type LogInInput = { email: string; password: string };
@@ -44,7 +44,7 @@ export class UsersService {
   async logIn(ctx: RequestContext, input: LogInInput): Promise<UserEntity> {
     await this.rateLimits.consumeLogin(ctx.clientAddress);
     const email = input.email.trim().toLowerCase();
-    const user = email.length <= 320 ? await this.users.findOneBy({ email }) : null;
+    const user = couldBeEmail(email) ? await this.users.findOneBy({ email }) : null;
     const passwordMatches = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
     if (!user || !passwordMatches || !user.isActive) {
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid email or password');
