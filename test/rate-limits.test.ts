@@ -71,6 +71,11 @@ describe.each(STORES)('rate limits per client address, kept in %s', (_store, sto
     const limited = await server.gql(`{ me { id } }`, {}, bad);
     expect(limited.status).toBe(429);
     expect(onlyError(limited).extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    // Past the limit, a right key from that address is refused too: guesses cannot be told apart.
+    const user = await signUp(server, 'blocked');
+    const right = await server.gql(`{ me { id } }`, {}, { ...from, ...user.auth });
+    expect(right.status).toBe(429);
+    expect((await server.gql(`{ me { id } }`, {}, user.auth)).status).toBe(200);
   });
 });
 

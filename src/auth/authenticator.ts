@@ -35,6 +35,7 @@ export class Authenticator {
   ) {}
 
   async authenticate(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
+    if (request.authorization !== undefined) this.rateLimits.refuseIfBlocked(request.clientAddress);
     try {
       const credential = parseAuthorizationHeader(request.authorization, this.tokenPrefix);
       if (credential?.scheme === 'token') {

@@ -53,8 +53,33 @@ export class RateLimits {
     return consume(this.login, clientAddress);
   }
 
-  consumeAuthFailure(clientAddress: string): Promise<void> {
-    return consume(this.authFailure, clientAddress);
+  /** Addresses over the failed-check limit, remembered here so that refusing them costs no query. */
+  private readonly blockedUntil = new Map<string, number>();
+
+  async consumeAuthFailure(clientAddress: string): Promise<void> {
+    try {
+      await consume(this.authFailure, clientAddress);
+    } catch (error) {
+      const retryAfter = (error as { details?: { retryAfter?: number } }).details?.retryAfter;
+      if (retryAfter) this.blockedUntil.set(clientAddress, Date.now() + retryAfter * 1000);
+      throw error;
+    }
+  }
+
+  /**
+   * Refuses an address that is over the failed-check limit before its
+   * credential is even looked at: past the limit, a right guess must not be
+   * told apart from a wrong one.
+   */
+  refuseIfBlocked(clientAddress: string): void {
+    const until = this.blockedUntil.get(clientAddress);
+    if (until === undefined) return;
+    const left = until - Date.now();
+    if (left <= 0) {
+      this.blockedUntil.delete(clientAddress);
+      return;
+    }
+    throw rateLimited(Math.ceil(left / 1000));
   }
 }
 
