@@ -23,9 +23,9 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
   const rateLimits = new RateLimits(config, { dataSource, redis });
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
-  const users = new UsersService(dataSource, sessions, rateLimits);
+  const users = new UsersService(dataSource, sessions, rateLimits, audit);
   const apiTokens = new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix, now);
-  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, now);
+  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
   return {
     audit,
     rateLimits,

@@ -123,6 +123,23 @@ describe('personal access tokens and access tokens', () => {
     expect((await server.gql(`{ me { id } }`, {}, user.auth)).status).toBe(200);
   });
 
+  it('audits PAT creation and revocation and user-key regeneration, without the secrets', async () => {
+    const { refresh, id } = await newPat('audited');
+    dataOf(await server.gql(`mutation ($id: ID!) { revokePersonalAccessToken(input: { id: $id }) { personalAccessToken { id } } }`, { id }, user.auth));
+    const events = await server.app.dataSource.query(`SELECT "eventType", "actorId", "organizationId" FROM audit_events WHERE "targetId" = $1 ORDER BY "createdAt"`, [id]);
+    expect(events).toEqual([
+      { eventType: 'personal_access_token.created', actorId: user.id, organizationId: null },
+      { eventType: 'personal_access_token.revoked', actorId: user.id, organizationId: null },
+    ]);
+    const other = await signUp(server, 'rekey');
+    const { userKey } = dataOf(await server.gql(`mutation { regenerateUserKey { userKey } }`, {}, other.auth)).regenerateUserKey;
+    const [rekeyed] = await server.app.dataSource.query(`SELECT "eventType" FROM audit_events WHERE "targetId" = $1`, [other.id]);
+    expect(rekeyed.eventType).toBe('user_key.regenerated');
+    const all = JSON.stringify(await server.app.dataSource.query(`SELECT * FROM audit_events`));
+    expect(all).not.toContain(refresh);
+    expect(all).not.toContain(userKey);
+  });
+
   it('limits a PAT to PAT_MAX_LIFETIME_DAYS', async () => {
     const error = onlyError(await server.gql(CREATE, { input: { name: 'x', expiresAt: new Date(Date.now() + 400 * 86_400_000).toISOString() } }, user.auth));
     expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresAt' });

@@ -96,3 +96,21 @@ describe('X-Forwarded-For is honoured only when TRUST_PROXY says so', () => {
     expect(event.n).toBe(0);
   });
 });
+
+describe('personal access tokens and user keys share the per-user issuing limit', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ TOKEN_RATE_LIMIT: '2' });
+  });
+  afterAll(() => server.close());
+
+  it('the third PAT or key in the window is RATE_LIMITED and creates nothing', async () => {
+    const user = await signUp(server, 'pats');
+    dataOf(await server.gql(`mutation { createPersonalAccessToken(input: { name: "a" }) { refresh } }`, {}, user.auth));
+    dataOf(await server.gql(`mutation { createPersonalAccessToken(input: { name: "b" }) { refresh } }`, {}, user.auth));
+    expect(onlyError(await server.gql(`mutation { createPersonalAccessToken(input: { name: "c" }) { refresh } }`, {}, user.auth)).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await server.gql(`mutation { regenerateUserKey { userKey } }`, {}, user.auth)).extensions?.code).toBe('RATE_LIMITED');
+    const [{ n }] = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM personal_access_tokens WHERE "userId" = $1`, [user.id]);
+    expect(n).toBe(2);
+  });
+});

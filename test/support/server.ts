@@ -33,6 +33,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
       LOG_LEVEL: 'info',
       LOGIN_RATE_LIMIT: '1000',
       AUTH_FAILURE_RATE_LIMIT: '1000',
+      TOKEN_RATE_LIMIT: '1000',
+      TOKEN_ENDPOINT_RATE_LIMIT: '1000',
       ...env,
       DATABASE_URL: database.url,
     });

@@ -21,6 +21,9 @@ export enum AuditEventType {
   API_TOKEN_REUSE_DETECTED = 'api_token.reuse_detected',
   API_TOKEN_LEAK_REPORTED = 'api_token.leak_reported',
   TOKEN_POLICY_CHANGED = 'token_policy.changed',
+  USER_KEY_REGENERATED = 'user_key.regenerated',
+  PERSONAL_ACCESS_TOKEN_CREATED = 'personal_access_token.created',
+  PERSONAL_ACCESS_TOKEN_REVOKED = 'personal_access_token.revoked',
 }
 
 /** Where an event comes from: the request's context, or what is known before one exists. */

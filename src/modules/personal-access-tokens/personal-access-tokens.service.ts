@@ -7,6 +7,7 @@ import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, badInput, DomainError, ErrorCode, forbidden, notFound } from '../../errors';
 import type { UserEntity } from '../users/user.entity';
+import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
 import { JwtRefusal, type Jwts } from './jwts';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
@@ -28,6 +29,7 @@ export class PersonalAccessTokensService {
     private readonly jwts: Jwts,
     private readonly rateLimits: RateLimits,
     private readonly maxLifetimeDays: number,
+    private readonly audit: AuditService,
     private readonly now: () => Date,
   ) {}
 
@@ -45,9 +47,20 @@ export class PersonalAccessTokensService {
     if (expiresAt && expiresAt.getTime() - now.getTime() > this.maxLifetimeDays * DAY_MS) {
       throw badInput('expiresAt', `must be within ${this.maxLifetimeDays} days (PAT_MAX_LIFETIME_DAYS)`);
     }
+    await this.rateLimits.consumeTokenIssue(principal.id);
     const jti = randomUUID();
     const refresh = await this.jwts.signRefresh({ sub: principal.id, jti, expiresAt });
-    const pat = await this.pats.save(this.pats.create({ userId: principal.id, jti, name, expiresAt }));
+    const pat = await this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(manager.create(PersonalAccessTokenEntity, { userId: principal.id, jti, name, expiresAt }));
+      await this.audit.record(manager, ctx, {
+        organizationId: null,
+        eventType: AuditEventType.PERSONAL_ACCESS_TOKEN_CREATED,
+        targetType: 'personal_access_token',
+        targetId: saved.id,
+        changes: { name, expiresAt },
+      });
+      return saved;
+    });
     return { pat, refresh };
   }
 
@@ -61,7 +74,16 @@ export class PersonalAccessTokensService {
     if (!pat || principal?.kind !== 'USER' || pat.userId !== principal.id) throw notFound('personal access token');
     if (pat.revokedAt) return pat;
     const revokedAt = this.now();
-    await this.pats.update({ id: pat.id }, { revokedAt });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(PersonalAccessTokenEntity, { id: pat.id }, { revokedAt });
+      await this.audit.record(manager, ctx, {
+        organizationId: null,
+        eventType: AuditEventType.PERSONAL_ACCESS_TOKEN_REVOKED,
+        targetType: 'personal_access_token',
+        targetId: pat.id,
+        changes: { name: pat.name },
+      });
+    });
     return { ...pat, revokedAt };
   }
 

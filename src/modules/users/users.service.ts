@@ -5,6 +5,7 @@ import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { AuthenticationError, DomainError, ErrorCode, conflict, forbidden } from '../../errors';
+import { AuditEventType, type AuditService } from '../audit/audit.service';
 import type { SessionsService } from '../sessions/sessions.service';
 import { decoyHash, hashPassword, verifyPassword } from './password';
 import { UserEntity } from './user.entity';
@@ -18,6 +19,7 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly sessions: SessionsService,
     private readonly rateLimits: RateLimits,
+    private readonly audit: AuditService,
   ) {}
 
   private get users() {
@@ -61,8 +63,13 @@ export class UsersService {
   async regenerateUserKey(ctx: RequestContext): Promise<string> {
     const principal = ctx.principal;
     if (!principal || !isAccountCredential(principal)) throw forbidden('only a signed-in user can regenerate their user key');
+    await this.rateLimits.consumeTokenIssue(principal.id);
     const userKey = newUserKey();
-    await this.users.update({ id: principal.id }, { userKeyDigest: sha256(userKey) });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(UserEntity, { id: principal.id }, { userKeyDigest: sha256(userKey) });
+      // An account event: it belongs to no organization's log, and is kept with a null organization.
+      await this.audit.record(manager, ctx, { organizationId: null, eventType: AuditEventType.USER_KEY_REGENERATED, targetType: 'user', targetId: principal.id });
+    });
     return userKey;
   }
 
