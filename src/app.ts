@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -102,6 +102,8 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       plugins: [
         ...limits.plugins,
         ApolloServerPluginLandingPageDisabled(),
+        // Federation's inline traces would hand per-field timings to any client that asks for them.
+        ApolloServerPluginInlineTraceDisabled(),
         ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
       ],
     });
@@ -147,7 +149,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those.
       cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
       express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log }) }),
+      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log, production: config.nodeEnv === 'production' }) }),
     );
 
     app.use((_req, res) => {

@@ -30,12 +30,17 @@ export type RequestContext = {
   loaders: Loaders;
   services: Services;
   cookies: CookieJar;
+  /** The session cookie's value as sent, whatever credential authenticated the request. */
+  sessionCookie: string | undefined;
   /** The principal's standing in an organization (memoised for the request). */
   access(organizationId: string): Promise<OrgAccess | null>;
+  /** Forgets what the request has read, after a write that changes it (roles, memberships, tokens). */
+  forget(): void;
 };
 
-function cookieJar(req: Request, res: Response): CookieJar {
-  const base = { httpOnly: true, sameSite: 'lax' as const, secure: req.secure, path: '/' };
+/** `Secure` over https, and always in production, where TLS may end at a proxy idgraph was not told to trust. */
+function cookieJar(req: Request, res: Response, production: boolean): CookieJar {
+  const base = { httpOnly: true, sameSite: 'lax' as const, secure: req.secure || production, path: '/' };
   return {
     set: (name, value, maxAgeSeconds) => res.append('Set-Cookie', serializeCookie(name, value, { ...base, maxAge: maxAgeSeconds })),
     clear: (name) => res.append('Set-Cookie', serializeCookie(name, '', { ...base, maxAge: 0, expires: new Date(0) })),
@@ -52,16 +57,17 @@ export function clientAddressOf(req: Request): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger }) {
+export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger; production: boolean }) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     const clientAddress = clientAddressOf(req);
     const userAgent = req.headers['user-agent']?.slice(0, 512) ?? null;
+    const sessionCookie = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
     let authentication;
     try {
       authentication = await deps.authenticator.authenticate({
         authorization: req.headers.authorization,
-        sessionCookie: parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE],
+        sessionCookie,
         clientAddress,
         userAgent,
       });
@@ -81,7 +87,8 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
       log: deps.log.child({ requestId }),
       loaders,
       services: deps.services,
-      cookies: cookieJar(req, res),
+      cookies: cookieJar(req, res, deps.production),
+      sessionCookie,
       access(organizationId) {
         let access = accessByOrganization.get(organizationId);
         if (!access) {
@@ -89,6 +96,10 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
           accessByOrganization.set(organizationId, access);
         }
         return access;
+      },
+      forget() {
+        accessByOrganization.clear();
+        for (const loader of Object.values(loaders)) loader.clearAll();
       },
     };
     return context;

@@ -49,3 +49,33 @@ describe('input PostgreSQL would refuse is a clear error, never a 500', () => {
     expect(session.clientAddress).toMatch(/127\.0\.0\.1/);
   });
 });
+
+describe('after a mutation, the rest of the operation sees its effect', () => {
+  it('a member who leaves cannot read the member list in the same operation', async () => {
+    const owner = await signUp(server, 'stay');
+    const leaver = await signUp(server, 'leave');
+    const org = await createOrganization(server, owner);
+    dataOf(await server.gql(`mutation ($input: AddMemberInput!) { addMember(input: $input) { membership { id } } }`, { input: { organizationId: org.id, email: leaver.email, role: 'MEMBER' } }, owner.auth));
+    const response = await server.gql(
+      `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId organization { members { totalCount } } } }`,
+      { input: { organizationId: org.id, userId: leaver.id } },
+      leaver.auth,
+    );
+    expect(onlyError(response).extensions?.code).toBe('NOT_FOUND');
+    const [{ n }] = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE "userId" = $1`, [leaver.id]);
+    expect(n).toBe(0);
+  });
+});
+
+describe('logOut', () => {
+  it('ends the session the cookie names even when a key authenticates the request, and is safe without any credential', async () => {
+    const user = await signUp(server, 'logout');
+    const logIn = await server.gql(`mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }`, { input: { email: user.email, password: 'correct horse battery staple' } });
+    const cookie = /idgraph_session=[^;]+/.exec(logIn.headers.get('set-cookie') ?? '')![0];
+    expect(dataOf(await server.gql(`mutation { logOut { ok } }`, {}, { ...user.auth, cookie })).logOut.ok).toBe(true);
+    expect((await server.gql(`{ me { id } }`, {}, { cookie })).status).toBe(401);
+    const anonymous = await server.gql(`mutation { logOut { ok } }`, {}, { cookie });
+    expect(dataOf(anonymous).logOut.ok).toBe(true);
+    expect(anonymous.headers.get('set-cookie')).toMatch(/idgraph_session=;/);
+  });
+});

@@ -28,6 +28,7 @@ describe('permissions', () => {
       'PersonalAccessTokensResolver.refreshAccessToken',
       'PersonalAccessTokensResolver.verifyAccessToken',
       'UsersResolver.logIn',
+      'UsersResolver.logOut',
       'UsersResolver.signUp',
     ]);
   });

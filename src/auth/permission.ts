@@ -78,9 +78,13 @@ async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<void> {
 
 /** Declares and enforces an operation's permission. */
 export function Permission(spec: PermissionSpec): MethodDecorator {
-  const middleware = createMethodMiddlewareDecorator<RequestContext>(async ({ args, root, context }, next) => {
+  const middleware = createMethodMiddlewareDecorator<RequestContext>(async ({ args, root, context, info }, next) => {
     await enforce(spec, { args, root, context });
-    return next();
+    const result = await next();
+    // A mutation may have changed roles, memberships or tokens: its payload, and any later
+    // field of the operation, are authorized and loaded afresh.
+    if (info.parentType.name === 'Mutation') context.forget();
+    return result;
   });
   return (target, propertyKey, descriptor) => {
     const key = `${(target as { constructor: { name: string } }).constructor.name}.${String(propertyKey)}`;

@@ -402,13 +402,13 @@ export class ApiTokensService {
    * well-formed token costs one indexed lookup by digest that also reads the
    * owner's membership and the organization's policy.
    */
-  async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }): Promise<Principal> {
+  async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }, options: { recordUse: boolean } = { recordUse: true }): Promise<Principal> {
     if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format', true);
     const digest = sha256(secret);
     const token = await this.verificationRow('digest', digest);
     const verified = token ?? (await this.verifyRetired(digest, origin));
     const principal = this.principalOf(verified);
-    this.usage.record(verified.id, origin.clientAddress);
+    if (options.recordUse) this.usage.record(verified.id, origin.clientAddress);
     return principal;
   }
 

@@ -55,7 +55,8 @@ export class IntrospectionService {
     const origin = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
     try {
       if (token.startsWith(this.tokenPrefix)) {
-        const principal = await this.apiTokens.verify(token, origin);
+        // Asking about a token is not using it: lastUsedAt stays the bearer's.
+        const principal = await this.apiTokens.verify(token, origin, { recordUse: false });
         const scope = principal.scope!;
         if (!organizations.has(scope.organizationId)) return INACTIVE;
         const row = await ctx.loaders.apiToken.load(scope.tokenId);

@@ -43,10 +43,10 @@ export class SessionsService {
     return session?.user ? { sessionId: session.id, user: session.user } : null;
   }
 
+  /** Ends the session the cookie names, whatever credential the request used, and clears the cookie; idempotent. */
   async end(ctx: RequestContext): Promise<void> {
-    const principal = ctx.principal;
-    if (principal?.kind === 'USER' && principal.sessionId) {
-      await this.dataSource.getRepository(SessionEntity).delete({ id: principal.sessionId });
+    if (ctx.sessionCookie && SESSION_SECRET_PATTERN.test(ctx.sessionCookie)) {
+      await this.dataSource.getRepository(SessionEntity).delete({ digest: sha256(ctx.sessionCookie) });
     }
     ctx.cookies.clear(SESSION_COOKIE);
   }

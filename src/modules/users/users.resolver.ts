@@ -55,8 +55,8 @@ export class UsersResolver {
     return { user: toUserType(await ctx.services.users.logIn(ctx, input)) };
   }
 
-  @Mutation(() => LogOutPayload, { description: 'Ends the browser session and clears its cookie.' })
-  @Authenticated()
+  @Mutation(() => LogOutPayload, { description: 'Ends the browser session and clears its cookie; safe to call without one.' })
+  @Public()
   async logOut(@Ctx() ctx: RequestContext): Promise<LogOutPayload> {
     await ctx.services.users.logOut(ctx);
     return { ok: true };
