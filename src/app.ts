@@ -79,6 +79,9 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const applied = await migrate(dataSource);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
+    if (!config.jwt.privateKeys && config.nodeEnv === 'production') {
+      log.warn('JWT_PRIVATE_KEYS is not set: the JWT signing key is kept in the database, where whoever reads it can sign tokens');
+    }
     const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
     const services = createServices({ dataSource, config, log, jwts, now, redis });
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);

@@ -45,6 +45,8 @@ const environment = z.object({
     .default('idg_'),
   LOGIN_RATE_LIMIT: integer(1, 100_000).default(10),
   LOGIN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  SIGNUP_RATE_LIMIT: integer(1, 100_000).default(10),
+  SIGNUP_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   AUTH_FAILURE_RATE_LIMIT: integer(1, 100_000).default(30),
   AUTH_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_RATE_LIMIT: integer(1, 100_000).default(10),
@@ -89,6 +91,7 @@ export type Config = {
   sessionTtlSeconds: number;
   tokenPrefix: string;
   loginRateLimit: { points: number; windowSeconds: number };
+  signUpRateLimit: { points: number; windowSeconds: number };
   authFailureRateLimit: { points: number; windowSeconds: number };
   tokenRateLimit: { points: number; windowSeconds: number };
   tokenUsageFlushSeconds: number;
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     tokenPrefix: e.TOKEN_PREFIX,
     loginRateLimit: { points: e.LOGIN_RATE_LIMIT, windowSeconds: e.LOGIN_RATE_WINDOW_SECONDS },
+    signUpRateLimit: { points: e.SIGNUP_RATE_LIMIT, windowSeconds: e.SIGNUP_RATE_WINDOW_SECONDS },
     authFailureRateLimit: { points: e.AUTH_FAILURE_RATE_LIMIT, windowSeconds: e.AUTH_FAILURE_RATE_WINDOW_SECONDS },
     tokenRateLimit: { points: e.TOKEN_RATE_LIMIT, windowSeconds: e.TOKEN_RATE_WINDOW_SECONDS },
     tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,

@@ -227,7 +227,7 @@ describe('organization isolation and who manages which tokens', () => {
     OWNER: { 'list all': 'OK', 'read another’s': 'OK', 'update another’s': 'OK', 'regenerate another’s': 'OK', 'revoke another’s': 'OK', 'create own': 'OK', 'set policy': 'OK' },
     ADMIN: { 'list all': 'OK', 'read another’s': 'OK', 'update another’s': 'OK', 'regenerate another’s': 'FORBIDDEN', 'revoke another’s': 'OK', 'create own': 'OK', 'set policy': 'OK' },
     MEMBER: { 'list all': 'OWN', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'OK', 'set policy': 'FORBIDDEN' },
-    VIEWER: { 'list all': 'OWN', 'read another’s': 'NOT_FOUND', 'update another’s': 'FORBIDDEN', 'regenerate another’s': 'FORBIDDEN', 'revoke another’s': 'FORBIDDEN', 'create own': 'FORBIDDEN', 'set policy': 'FORBIDDEN' },
+    VIEWER: { 'list all': 'OWN', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'FORBIDDEN', 'set policy': 'FORBIDDEN' },
     OUTSIDER: { 'list all': 'NOT_FOUND', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'NOT_FOUND', 'set policy': 'NOT_FOUND' },
     OTHER_ORG_TOKEN: { 'list all': 'NOT_FOUND', 'read another’s': 'NOT_FOUND', 'update another’s': 'NOT_FOUND', 'regenerate another’s': 'NOT_FOUND', 'revoke another’s': 'NOT_FOUND', 'create own': 'NOT_FOUND', 'set policy': 'NOT_FOUND' },
   };

@@ -114,3 +114,22 @@ describe('personal access tokens and user keys share the per-user issuing limit'
     expect(n).toBe(2);
   });
 });
+
+describe('signUp per client address', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ SIGNUP_RATE_LIMIT: '2', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => server.close());
+
+  it('the third sign-up from one address is RATE_LIMITED and creates no account', async () => {
+    const from = { 'x-forwarded-for': address(3) };
+    const signUpAs = (n: number) =>
+      server.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { userKey } }`, { input: { email: `s${n}-${randomBytes(3).toString('hex')}@example.com`, password: PASSWORD, name: 'S' } }, from);
+    dataOf(await signUpAs(1));
+    dataOf(await signUpAs(2));
+    expect(onlyError(await signUpAs(3)).extensions?.code).toBe('RATE_LIMITED');
+    const [{ n }] = await server.app.dataSource.query(`SELECT count(*)::int AS n FROM users`);
+    expect(n).toBe(2);
+  });
+});

@@ -28,12 +28,14 @@ function limiter(keyPrefix: string, limit: Limit, store: { dataSource: DataSourc
  */
 export class RateLimits {
   private readonly login: RateLimiterAbstract;
+  private readonly signUp: RateLimiterAbstract;
   private readonly authFailure: RateLimiterAbstract;
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
 
   constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
     this.login = limiter('login', config.loginRateLimit, store);
+    this.signUp = limiter('signup', config.signUpRateLimit, store);
     this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
     this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
     this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
@@ -51,6 +53,11 @@ export class RateLimits {
 
   consumeLogin(clientAddress: string): Promise<void> {
     return consume(this.login, clientAddress);
+  }
+
+  /** Each sign-up hashes a password (19 MiB of argon2id): limited per client address too. */
+  consumeSignUp(clientAddress: string): Promise<void> {
+    return consume(this.signUp, clientAddress);
   }
 
   /** Addresses over the failed-check limit, remembered here so that refusing them costs no query. */

@@ -34,6 +34,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
       LOGIN_RATE_LIMIT: '1000',
       AUTH_FAILURE_RATE_LIMIT: '1000',
       TOKEN_RATE_LIMIT: '1000',
+      SIGNUP_RATE_LIMIT: '100000',
       TOKEN_ENDPOINT_RATE_LIMIT: '1000',
       ...env,
       DATABASE_URL: database.url,

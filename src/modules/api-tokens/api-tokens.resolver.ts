@@ -67,21 +67,21 @@ export class ApiTokensResolver {
   }
 
   @Mutation(() => UpdateApiTokenPayload, { description: 'Changes what a token is and may do; never its secret.' })
-  @Permission({ kind: 'organization', right: 'apiTokens.update', resource: 'API token', organizationOf: organizationOfToken, note: 'own tokens only below ADMIN' })
+  @Permission({ kind: 'organization', right: 'apiTokens.read', resource: 'API token', organizationOf: organizationOfToken, note: 'then apiTokens.update on a token the caller can see' })
   async updateApiToken(@Arg('input') input: UpdateApiTokenInput, @Ctx() ctx: RequestContext): Promise<UpdateApiTokenPayload> {
     const token = await ctx.services.apiTokens.update(ctx, { ...input, rights: input.rights ? fromRightsInput(input.rights) : null });
     return { apiToken: toApiTokenType(token) };
   }
 
   @Mutation(() => RegenerateApiTokenPayload, { description: 'A new secret for the same token; the old one stops now, or after gracePeriodSeconds.' })
-  @Permission({ kind: 'organization', right: 'apiTokens.update', resource: 'API token', organizationOf: organizationOfToken, note: 'own tokens only below ADMIN' })
+  @Permission({ kind: 'organization', right: 'apiTokens.read', resource: 'API token', organizationOf: organizationOfToken, note: "then apiTokens.update on the caller's own token, or a service user's within their role" })
   async regenerateApiToken(@Arg('input') input: RegenerateApiTokenInput, @Ctx() ctx: RequestContext): Promise<RegenerateApiTokenPayload> {
     const { token, secret } = await ctx.services.apiTokens.regenerate(ctx, input);
     return { apiToken: toApiTokenType(token), token: secret };
   }
 
   @Mutation(() => RevokeApiTokenPayload, { description: 'Immediate and permanent, on every instance.' })
-  @Permission({ kind: 'organization', right: 'apiTokens.delete', resource: 'API token', organizationOf: organizationOfToken, note: 'own tokens only below ADMIN' })
+  @Permission({ kind: 'organization', right: 'apiTokens.read', resource: 'API token', organizationOf: organizationOfToken, note: 'then apiTokens.delete on a token the caller can see' })
   async revokeApiToken(@Arg('input') input: RevokeApiTokenInput, @Ctx() ctx: RequestContext): Promise<RevokeApiTokenPayload> {
     return { apiToken: toApiTokenType(await ctx.services.apiTokens.revoke(ctx, input.id)) };
   }

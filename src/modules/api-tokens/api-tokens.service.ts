@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
 import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
-import { exceeding, rightsOfRole, roleExceeds, type OrganizationRole, type RightSet } from '../../auth/rights';
+import { exceeding, has, rightsOfRole, roleExceeds, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
@@ -239,9 +239,11 @@ export class ApiTokensService {
   }
 
   /** A token the caller may change: their own, or any of the organization's for OWNER/ADMIN. */
-  private async manageable(ctx: RequestContext, id: string): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
+  private async manageable(ctx: RequestContext, id: string, right: Right): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
+    // Visibility first, then the right: a token the caller cannot see is NOT_FOUND whatever their rights.
     const token = await this.get(ctx, id);
     const access = await this.access(ctx, token.organizationId);
+    if (!has(access.rights, right)) throw forbidden(`missing right ${right}`, { right });
     if (token.ownerServiceUserId && !ownedBy(token, ctx.principal!)) {
       const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
       if (serviceUser) this.checkServiceUserRole(serviceUser.role, access);
@@ -256,7 +258,7 @@ export class ApiTokensService {
    * the organization's, within the role rule above.
    */
   private async regenerable(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
-    const { token } = await this.manageable(ctx, id);
+    const { token } = await this.manageable(ctx, id, 'apiTokens.update');
     if (token.ownerUserId && !ownedBy(token, ctx.principal!)) {
       throw forbidden("only a token's owner can regenerate it: revoke it instead");
     }
@@ -264,7 +266,7 @@ export class ApiTokensService {
   }
 
   async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
-    const { token, access } = await this.manageable(ctx, input.id);
+    const { token, access } = await this.manageable(ctx, input.id, 'apiTokens.update');
     if (token.revokedAt) throw conflict('the token is revoked');
     const changes: Partial<ApiTokenEntity> = {};
     if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
@@ -339,7 +341,7 @@ export class ApiTokensService {
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
-    const { token } = await this.manageable(ctx, id);
+    const { token } = await this.manageable(ctx, id, 'apiTokens.delete');
     if (token.revokedAt) return token;
     return this.dataSource.transaction((manager) => this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {}));
   }

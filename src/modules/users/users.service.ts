@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { isAccountCredential } from '../../auth/principal';
+import { CredentialKind, isAccountCredential } from '../../auth/principal';
 import { newUserKey, sha256 } from '../../auth/secrets';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
@@ -27,10 +27,11 @@ export class UsersService {
   }
 
   /** Creates the account and returns its user key, the only time the key is ever shown. */
-  async signUp(_ctx: RequestContext, input: SignUpInput): Promise<{ user: UserEntity; userKey: string }> {
+  async signUp(ctx: RequestContext, input: SignUpInput): Promise<{ user: UserEntity; userKey: string }> {
     const email = normalizeEmail(input.email);
     const password = checkPassword(input.password);
     const name = checkName('name', input.name, 200);
+    await this.rateLimits.consumeSignUp(ctx.clientAddress);
     const userKey = newUserKey();
     const passwordHash = await hashPassword(password);
     try {
@@ -62,7 +63,9 @@ export class UsersService {
   /** A new key; the old one stops working at once. */
   async regenerateUserKey(ctx: RequestContext): Promise<string> {
     const principal = ctx.principal;
-    if (!principal || !isAccountCredential(principal)) throw forbidden('only a signed-in user can regenerate their user key');
+    if (!principal || !isAccountCredential(principal) || (principal.credential !== CredentialKind.SESSION && principal.credential !== CredentialKind.USER_KEY)) {
+      throw forbidden('only a user signed in with a session or the user key can regenerate it');
+    }
     await this.rateLimits.consumeTokenIssue(principal.id);
     const userKey = newUserKey();
     await this.dataSource.transaction(async (manager) => {
