@@ -84,9 +84,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     }
     const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
     const services = createServices({ dataSource, config, log, jwts, now, redis });
-    const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix);
-    authenticator.bearer.prefixed = (token, origin) => services.apiTokens.verify(token, origin);
-    authenticator.bearer.jwt = (token) => services.personalAccessTokens.authenticate(token);
+    const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix, {
+      prefixed: (token, origin) => services.apiTokens.verify(token, origin),
+      jwt: (token) => services.personalAccessTokens.authenticate(token),
+    });
     const notifier = new ExpiryNotifier(
       dataSource,
       { smtpUrl: config.smtpUrl, from: config.smtpFrom, intervalSeconds: config.expiryNotificationIntervalSeconds },

@@ -33,7 +33,7 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
     tokenUsage,
     apiTokens,
     personalAccessTokens,
-    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, jwts, config.tokenPrefix),
+    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, config.tokenPrefix),
     tokenPolicies: new TokenPolicyService(dataSource, audit),
     users,
     organizations: new OrganizationsService(dataSource, audit),

@@ -12,9 +12,6 @@ export type BearerVerifier = (token: string, origin: RequestOrigin) => Promise<P
 
 export type Authentication = { principal: Principal | null; sessionExpired: boolean };
 
-const unsupportedBearer: BearerVerifier = async () => {
-  throw new AuthenticationError('invalid_token', 'invalid token');
-};
 
 /**
  * Turns a request's Authorization header or session cookie into a Principal.
@@ -25,13 +22,13 @@ const unsupportedBearer: BearerVerifier = async () => {
  * still log in again.
  */
 export class Authenticator {
-  readonly bearer: Record<'prefixed' | 'jwt', BearerVerifier> = { prefixed: unsupportedBearer, jwt: unsupportedBearer };
-
   constructor(
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly rateLimits: RateLimits,
     private readonly tokenPrefix: string,
+    /** One verifier per Bearer shape: `idg_…` API tokens and JWT access tokens. */
+    private readonly bearer: Record<'prefixed' | 'jwt', BearerVerifier>,
   ) {}
 
   async authenticate(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {

@@ -4,7 +4,6 @@ import { USER_KEY_PATTERN } from '../../auth/secrets';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, forbidden } from '../../errors';
 import type { ApiTokensService } from '../api-tokens/api-tokens.service';
-import type { Jwts } from '../personal-access-tokens/jwts';
 import type { PersonalAccessTokensService } from '../personal-access-tokens/personal-access-tokens.service';
 import type { UsersService } from '../users/users.service';
 
@@ -33,7 +32,6 @@ export class IntrospectionService {
     private readonly apiTokens: ApiTokensService,
     private readonly personalAccessTokens: PersonalAccessTokensService,
     private readonly users: UsersService,
-    private readonly jwts: Jwts,
     private readonly tokenPrefix: string,
   ) {}
 
@@ -69,9 +67,10 @@ export class IntrospectionService {
         const user = await this.users.authenticateUserKey(token);
         principal = { kind: 'USER', id: user.id, user, credential: CredentialKind.USER_KEY };
       } else {
-        principal = await this.personalAccessTokens.authenticate(token);
-        const exp = (await this.jwts.verify(token)).exp;
-        expiresAt = exp === undefined ? null : new Date(exp * 1000);
+        const result = await this.personalAccessTokens.check(token);
+        if (!result.valid) return INACTIVE;
+        principal = { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN };
+        expiresAt = result.expiresAt;
       }
       const memberships = await ctx.loaders.membershipsOfUser.load(principal.id);
       const shared = principal.id === ctx.principal!.id || memberships.some((membership) => organizations.has(membership.organizationId));

@@ -118,12 +118,13 @@ export class PersonalAccessTokensService {
   }
 
   /** Whether an access token is valid now, and why not: the answer of verifyAccessToken and /api/token/verify. */
-  async check(token: string): Promise<{ valid: true; user: UserEntity } | { valid: false; reason: string }> {
+  async check(token: string): Promise<{ valid: true; user: UserEntity; expiresAt: Date } | { valid: false; reason: string }> {
     try {
       const verified = await this.jwts.verify(token);
       if (verified.kind !== 'access') throw new JwtRefusal(PAT_USED_DIRECTLY);
       const pat = this.checkPat(await this.patOf(verified.pat!), verified.sub);
-      return { valid: true, user: pat.user };
+      // An access token always carries exp (verify requires it).
+      return { valid: true, user: pat.user, expiresAt: new Date(verified.exp! * 1000) };
     } catch (error) {
       if (error instanceof JwtRefusal) return { valid: false, reason: error.message };
       throw error;
