@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { RateLimits } from '../../common/rate-limits';
-import { clientAddressOf } from '../../context';
+import { clientAddressOf } from '../../common/client-address';
 import { DomainError, ErrorCode } from '../../errors';
 import type { PersonalAccessTokensService } from './personal-access-tokens.service';
 
