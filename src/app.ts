@@ -170,6 +170,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       notifier,
       async close() {
         notifier.stop();
+        services.rateLimits.stop();
         await apollo.stop();
         await services.tokenUsage.stop();
         await dataSource.destroy();
