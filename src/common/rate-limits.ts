@@ -54,7 +54,7 @@ export class RateLimits {
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
   private readonly ipv6Prefix: number;
-  private readonly purgeTimer: NodeJS.Timeout | undefined;
+  private readonly purgeTimer: NodeJS.Timeout;
   private storeDown = false;
 
   constructor(
@@ -69,13 +69,12 @@ export class RateLimits {
     this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
     this.ipv6Prefix = config.rateLimitIpv6Prefix;
     if (store.redis) {
-      // Redis expires its keys itself; its connection tells of an outage before any request does.
+      // Its connection tells of an outage before any request does.
       store.redis.on('error', (error: Error) => this.storeFailed(error));
       store.redis.on('ready', () => this.storeAnswered());
-    } else {
-      this.purgeTimer = setInterval(() => void this.purgeExpired(), config.rateLimitPurgeSeconds * 1000);
-      this.purgeTimer.unref();
     }
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), config.rateLimitPurgeSeconds * 1000);
+    this.purgeTimer.unref();
   }
 
   /** Refresh and verification of JWTs (GraphQL and the REST endpoints), per client network. */
@@ -130,7 +129,7 @@ export class RateLimits {
     throw rateLimited(Math.ceil(left / 1000));
   }
 
-  /** Deletes the rows whose window is over, and forgets blocks that have ended. */
+  /** Forgets blocks that have ended, and deletes the rows whose window is over (Redis expires its keys itself). */
   async purgeExpired(): Promise<void> {
     const now = Date.now();
     for (const [network, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(network);
