@@ -6,7 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
@@ -61,6 +61,12 @@ function httpErrorHandler(log: Logger): ErrorRequestHandler {
     res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
 }
+
+/** Answers of /graphql and /api/token depend on the credential sent: no cache may keep one, errors included. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('cache-control', 'no-store');
+  next();
+};
 
 /** The whole application without `listen`: tests and main.ts both start it this way. */
 export async function createApp(config: Config, log: Logger, options: { httpServer?: Server; now?: () => Date } = {}): Promise<App> {
@@ -147,6 +153,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     app.get('/.well-known/jwks.json', (_req, res) => {
       res.set('cache-control', 'public, max-age=300, stale-while-revalidate=60').json(jwts.jwks);
     });
+    app.use(['/api/token', '/graphql'], noStore);
     app.use('/api/token', express.json({ limit: '16kb' }), tokenEndpoints(services.personalAccessTokens, services.rateLimits));
     app.use(
       '/graphql',
@@ -170,6 +177,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       notifier,
       async close() {
         notifier.stop();
+        services.rateLimits.stop();
         await apollo.stop();
         await services.tokenUsage.stop();
         await dataSource.destroy();

@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       trustProxy: false,
       sessionTtlSeconds: 1_209_600,
       tokenPrefix: 'idg_',
+      rateLimitIpv6Prefix: 64,
+      rateLimitPurgeSeconds: 60,
     });
     expect(config.dataDir).toMatch(/\.data$/);
   });
@@ -33,6 +35,9 @@ describe('loadConfig', () => {
     ['SESSION_TTL_SECONDS', '5'],
     ['REDIS_URL', 'http://localhost'],
     ['TOKEN_PREFIX', 'IDG'],
+    ['RATE_LIMIT_IPV6_PREFIX', '0'],
+    ['RATE_LIMIT_IPV6_PREFIX', '129'],
+    ['RATE_LIMIT_PURGE_SECONDS', '0'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let caught: unknown;
     try {

@@ -63,6 +63,8 @@ const environment = z.object({
   PAT_MAX_LIFETIME_DAYS: integer(1, 3650).default(365),
   TOKEN_ENDPOINT_RATE_LIMIT: integer(1, 100_000).default(60),
   TOKEN_ENDPOINT_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  RATE_LIMIT_IPV6_PREFIX: integer(1, 128).default(64),
+  RATE_LIMIT_PURGE_SECONDS: integer(1, 86_400).default(60),
   GRAPHQL_MAX_DEPTH: integer(1, 100).default(10),
   GRAPHQL_MAX_ALIASES: integer(0, 1000).default(15),
   GRAPHQL_MAX_TOKENS: integer(10, 100_000).default(1000),
@@ -109,6 +111,10 @@ export type Config = {
     patMaxLifetimeDays: number;
   };
   tokenEndpointRateLimit: { points: number; windowSeconds: number };
+  /** IPv6 clients are counted by this prefix (a /64 by default), IPv4 clients by address. */
+  rateLimitIpv6Prefix: number;
+  /** How often expired rows of the `rate_limits` table are deleted. */
+  rateLimitPurgeSeconds: number;
   graphqlLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };
   /** Introspection and the GraphiQL IDE: on by default, off in production unless enabled. */
   introspection: boolean;
@@ -159,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       patMaxLifetimeDays: e.PAT_MAX_LIFETIME_DAYS,
     },
     tokenEndpointRateLimit: { points: e.TOKEN_ENDPOINT_RATE_LIMIT, windowSeconds: e.TOKEN_ENDPOINT_RATE_WINDOW_SECONDS },
+    rateLimitIpv6Prefix: e.RATE_LIMIT_IPV6_PREFIX,
+    rateLimitPurgeSeconds: e.RATE_LIMIT_PURGE_SECONDS,
     graphqlLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { resolveAccess, type OrgAccess } from './auth/access';
+import { clientAddressOf } from './common/client-address';
 import type { Authenticator } from './auth/authenticator';
 import type { Principal } from './auth/principal';
 import { DomainError } from './errors';
@@ -45,16 +45,6 @@ function cookieJar(req: Request, res: Response, production: boolean): CookieJar 
     set: (name, value, maxAgeSeconds) => res.append('Set-Cookie', serializeCookie(name, value, { ...base, maxAge: maxAgeSeconds })),
     clear: (name) => res.append('Set-Cookie', serializeCookie(name, '', { ...base, maxAge: 0, expires: new Date(0) })),
   };
-}
-
-/**
- * The client's address: Express's `req.ip` (X-Forwarded-For as TRUST_PROXY
- * allows), but only when it is an address; anything else a client wrote in
- * the header falls back to the socket's peer.
- */
-export function clientAddressOf(req: Request): string {
-  if (req.ip && isIP(req.ip)) return req.ip;
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger; production: boolean }) {

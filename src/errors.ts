@@ -9,6 +9,7 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   RATE_LIMITED = 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -41,6 +42,8 @@ export const forbidden = (message: string, extensions: Record<string, unknown> =
 export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
 export const rateLimited = (retryAfter: number) =>
   new DomainError(ErrorCode.RATE_LIMITED, `too many attempts, retry in ${retryAfter} s`, { retryAfter });
+export const serviceUnavailable = (retryAfter: number) =>
+  new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `temporarily unavailable, retry in ${retryAfter} s`, { retryAfter });
 
 /** RFC 6750 error codes for the WWW-Authenticate challenge. */
 export type AuthFailure = 'missing' | 'invalid_request' | 'invalid_token';
@@ -73,6 +76,9 @@ function httpExtensions(error: DomainError): Record<string, unknown> {
   }
   if (error.code === ErrorCode.RATE_LIMITED) {
     return { http: { status: 429, headers: new Map([['retry-after', String(error.details.retryAfter)]]) } };
+  }
+  if (error.code === ErrorCode.SERVICE_UNAVAILABLE) {
+    return { http: { status: 503, headers: new Map([['retry-after', String(error.details.retryAfter)]]) } };
   }
   return {};
 }

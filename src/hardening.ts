@@ -12,7 +12,8 @@ export function graphqlLimits(config: Config) {
   const limits = config.graphqlLimits;
   return new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
-    maxAliases: { n: limits.maxAliases },
+    // The default allow list exempts `__typename`, so 300 aliases of it passed; every alias counts here.
+    maxAliases: { n: limits.maxAliases, allowList: [] },
     // Counted by graphql-js's own parser instead (Apollo's parseOptions): a 400 rather than the plugin's 500.
     maxTokens: { enabled: false },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },

@@ -20,7 +20,7 @@ import { UsersService } from './modules/users/users.service';
 export function createServices(deps: { dataSource: DataSource; config: Config; log: Logger; jwts: Jwts; now: () => Date; redis?: Redis }) {
   const { dataSource, config, log, jwts, now, redis } = deps;
   const audit = new AuditService(dataSource);
-  const rateLimits = new RateLimits(config, { dataSource, redis });
+  const rateLimits = new RateLimits(config, { dataSource, redis }, log);
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
   const users = new UsersService(dataSource, sessions, rateLimits, audit);

@@ -106,6 +106,41 @@ describe('the API token lifecycle', () => {
     expect(used.lastUsedFrom).toEqual(['192.0.2.6', '192.0.2.5', '192.0.2.4', '192.0.2.3', '192.0.2.1']);
   });
 
+  it('a row PostgreSQL refuses does not keep the rest of the batch from being written', async () => {
+    const { org, owner } = await createTeam(server);
+    const first = await createToken(owner, { organizationId: org.id, name: 'first' });
+    const second = await createToken(owner, { organizationId: org.id, name: 'second' });
+    const usage = server.app.services.tokenUsage;
+    usage.record(first.token.id, '192.0.2.31');
+    usage.record('not-a-token-id', '192.0.2.32');
+    usage.record(second.token.id, 'x'.repeat(60));
+    usage.record(second.token.id, '192.0.2.33');
+    await usage.flush();
+    const rows = await server.app.dataSource.query(`SELECT name, "lastUsedAt", "lastUsedAddresses" FROM api_tokens WHERE id = ANY($1) ORDER BY name`, [[first.token.id, second.token.id]]);
+    expect(rows.map((row: any) => [row.name, row.lastUsedAddresses, row.lastUsedAt !== null])).toEqual([
+      ['first', ['192.0.2.31'], true],
+      ['second', ['192.0.2.33'], true],
+    ]);
+    expect(server.logs.some((line) => line.includes('not-a-token-id') && line.includes('token usage not recorded'))).toBe(true);
+  });
+
+  it('a batch the database cannot take is kept and written at the next flush', async () => {
+    const { org, owner } = await createTeam(server);
+    const { token } = await createToken(owner, { organizationId: org.id });
+    const usage = server.app.services.tokenUsage;
+    usage.record(token.id, '192.0.2.41');
+    await server.app.dataSource.query(`ALTER TABLE api_tokens RENAME TO api_tokens_away`);
+    try {
+      await usage.flush();
+    } finally {
+      await server.app.dataSource.query(`ALTER TABLE api_tokens_away RENAME TO api_tokens`);
+    }
+    usage.record(token.id, '192.0.2.42');
+    await usage.flush();
+    const [row] = await server.app.dataSource.query(`SELECT "lastUsedAddresses" FROM api_tokens WHERE id = $1`, [token.id]);
+    expect(row.lastUsedAddresses).toEqual(['192.0.2.42', '192.0.2.41']);
+  });
+
   it('refuses a bad name, description, expiry or grace period with BAD_USER_INPUT naming the field', async () => {
     const { org, owner } = await createTeam(server);
     const cases: [Record<string, unknown>, string][] = [

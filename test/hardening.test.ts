@@ -35,6 +35,16 @@ describe('limits on a GraphQL document', () => {
     expect(dataOf(await server.gql(query(15), {}, user.auth)).a14.id).toBe(user.id);
   });
 
+  it('counts aliases of __typename, and aliases named __typename, like any other', async () => {
+    const typenames = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ')} }`;
+    expectRefusal(await server.gql(typenames(300)), /aliases limit of 15 exceeded, found 300\./i);
+    expectRefusal(await server.gql(typenames(16)), /aliases limit of 15 exceeded, found 16\./i);
+    expect(dataOf(await server.gql(typenames(15))).t14).toBe('Query');
+    const user = await signUp(server, 'typename-alias');
+    const named = `{ __typename: me { id } ${Array.from({ length: 15 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+    expectRefusal(await server.gql(named, {}, user.auth), /aliases limit of 15 exceeded, found 16\./i);
+  });
+
   it('refuses more than 1000 tokens', async () => {
     expectRefusal(await server.gql(`{ ${'__typename '.repeat(1001)}}`), /more that 1000 tokens/i);
   });

@@ -1,4 +1,5 @@
-import { startTestServer, type TestServer } from './support/server';
+import { signUp } from './support/factories';
+import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -47,5 +48,51 @@ describe('requests refused before GraphQL runs', () => {
     const requestId = response.headers.get('x-request-id');
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(server.logs.some((line) => line.includes(`"requestId":"${requestId}"`))).toBe(true);
+  });
+});
+
+describe('responses of /graphql and /api/token are per credential: never stored by a cache', () => {
+  const graphql = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const token = (path: string, body: string) => fetch(`${server.url}/api/token/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it.each([
+    ['a GraphQL answer', () => graphql(JSON.stringify({ query: '{ __typename }' })), 200],
+    ['a GraphQL validation error', () => graphql(JSON.stringify({ query: '{ nothing }' })), 400],
+    ['a body that is not JSON', () => graphql('{bad json'), 400],
+    ['a refused credential', () => graphql(JSON.stringify({ query: '{ me { id } }' }), { authorization: `Token ${'0'.repeat(40)}` }), 401],
+    ['a missing credential', () => graphql(JSON.stringify({ query: '{ me { id } }' })), 401],
+    ['a blank refresh', () => token('refresh', '{}'), 400],
+    ['a refresh token that is not one', () => token('refresh', JSON.stringify({ refresh: 'a.b.c' })), 401],
+    ['a token to verify that is not one', () => token('verify', JSON.stringify({ token: 'garbage' })), 401],
+    ['a token endpoint body that is not JSON', () => token('verify', '{bad json'), 400],
+  ])('%s: Cache-Control no-store', async (_label, send, status) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('/api/token answers 401 with a challenge', () => {
+  it.each([
+    ['refresh', { refresh: 'a.b.c' }],
+    ['verify', { token: 'garbage' }],
+  ])('POST /api/token/%s', async (path, body) => {
+    const response = await fetch(`${server.url}/api/token/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="idgraph", error="invalid_token"/);
+    expect(await response.json()).toEqual({ detail: 'Given token not valid for any token type', code: 'token_not_valid' });
+  });
+});
+
+describe('the Authorization header separates scheme and credential with spaces only', () => {
+  it('a tab between them is a malformed header, a space is fine', async () => {
+    const user = await signUp(server, 'tab');
+    const me = (authorization: string) => server.gql(`{ me { id } }`, {}, { authorization });
+    const tab = await me(`Token\t${user.userKey}`);
+    expect(tab.status).toBe(401);
+    expect(tab.headers.get('www-authenticate')).toContain('error="invalid_request"');
+    expect(onlyError(tab).message).toBe('invalid authorization header: the scheme and the credential are separated by spaces only');
+    expect(dataOf(await me(`Token  ${user.userKey}`)).me.id).toBe(user.id);
   });
 });

@@ -208,8 +208,17 @@ describe('forged access tokens are refused', () => {
     ['a missing sub', { drop: ['sub'] }, 'invalid sub claim'],
     ['a missing jti', { drop: ['jti'] }, 'invalid jti claim'],
     ['a future nbf', { claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } }, 'invalid nbf claim'],
+    ['a lifetime of ten years', { claims: { iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 } }, 'invalid exp claim'],
+    ['an iat in the future', { claims: { iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 3600 + 300 } }, 'invalid iat claim'],
   ])('%s', async (_label, change, reason) => {
     await expectRefused(await forge(change as any), reason);
+  });
+
+  it('a lifetime is bounded by ACCESS_TOKEN_TTL_SECONDS plus the leeway (300 + 30 s)', async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const longest = await forge({ claims: { iat, exp: iat + 330 } });
+    expect(dataOf(await server.gql(VIEWER, {}, bearer(longest))).viewer.id).toBe(user.id);
+    await expectRefused(await forge({ claims: { iat, exp: iat + 331 } }), 'invalid exp claim');
   });
 });
 

@@ -12,14 +12,23 @@ function looksLikeBearerToken(value: string, tokenPrefix: string): boolean {
   return value.startsWith(tokenPrefix) || JWT_SHAPE.test(value);
 }
 
+/** The blanks HTTP allows around a field value (OWS: space and horizontal tab). */
+const SURROUNDING_BLANKS = /^[ \t]+|[ \t]+$/g;
+
 /**
  * Parses `Authorization: Token <key>` and `Authorization: Bearer <token>`
- * (schemes case-insensitive). Returns null when there is no header; throws
- * an AuthenticationError that says what is wrong otherwise.
+ * (schemes case-insensitive). RFC 9110 §11.4 separates the scheme from the
+ * credential with spaces (`1*SP`) and nothing else: a tab or any other blank
+ * inside the value is a malformed header. Returns null when there is no
+ * header; throws an AuthenticationError that says what is wrong otherwise.
  */
 export function parseAuthorizationHeader(header: string | undefined, tokenPrefix: string): PresentedCredential | null {
   if (header === undefined) return null;
-  const parts = header.trim().split(/\s+/).filter(Boolean);
+  const field = header.replace(SURROUNDING_BLANKS, '');
+  if (/[^\S ]/.test(field)) {
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: the scheme and the credential are separated by spaces only', true);
+  }
+  const parts = field.split(/ +/).filter(Boolean);
   if (parts.length === 0) {
     throw new AuthenticationError('invalid_request', 'invalid authorization header: it is empty', true);
   }

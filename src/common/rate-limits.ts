@@ -2,29 +2,50 @@ import type Redis from 'ioredis';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { rateLimited } from '../errors';
+import { DomainError, ErrorCode, rateLimited, serviceUnavailable } from '../errors';
+import type { Logger } from '../logger';
+import { rateLimitNetwork } from './client-address';
 
 /** The table is created by a migration, not by the library, so the schema has one source. */
 export const RATE_LIMIT_TABLE = 'rate_limits';
 
-type Limit = { points: number; windowSeconds: number };
+/** What a client refused during an outage of the limits' store is asked to wait. */
+export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;
 
-function limiter(keyPrefix: string, limit: Limit, store: { dataSource: DataSource; redis?: Redis }): RateLimiterAbstract {
+/** Expired rows deleted per statement (so that no purge holds many locks at once), and at most this many statements per purge. */
+const PURGE_BATCH_ROWS = 5000;
+const PURGE_MAX_BATCHES = 100;
+
+type Limit = { points: number; windowSeconds: number };
+type Store = { dataSource: DataSource; redis?: Redis };
+
+function limiter(keyPrefix: string, limit: Limit, store: Store): RateLimiterAbstract {
   const common = { keyPrefix, points: limit.points, duration: limit.windowSeconds };
-  if (store.redis) return new RateLimiterRedis({ ...common, storeClient: store.redis });
+  if (store.redis) return new RateLimiterRedis({ ...common, storeClient: store.redis, rejectIfRedisNotReady: true });
   return new RateLimiterPostgres({
     ...common,
     storeClient: store.dataSource,
     storeType: 'typeorm',
     tableName: RATE_LIMIT_TABLE,
     tableCreated: true,
-    clearExpiredByTimeout: true,
+    // The library's own clean-up waits an hour past expiry and runs a timer per limiter; RateLimits purges instead.
+    clearExpiredByTimeout: false,
   });
 }
 
 /**
  * Limits shared by every instance (PostgreSQL by default, Redis when REDIS_URL
  * is set). `consume` throws RATE_LIMITED with `retryAfter` once a key is over.
+ * Client addresses are counted by network: IPv4 per address, IPv6 per
+ * RATE_LIMIT_IPV6_PREFIX (a /64 by default), since rotating within one's own
+ * /64 costs nothing.
+ *
+ * When the store does not answer, a limit that guards a password guess or the
+ * issue of a credential (logIn, signUp, token issue, token refresh and
+ * verification) refuses with SERVICE_UNAVAILABLE and Retry-After: letting
+ * them through would lift the limit for as long as the outage lasts. The
+ * failed-check counter lets the request go on, since its credential was
+ * already judged and refused. The outage is logged once, and its end once.
  */
 export class RateLimits {
   private readonly login: RateLimiterAbstract;
@@ -32,69 +53,134 @@ export class RateLimits {
   private readonly authFailure: RateLimiterAbstract;
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
+  private readonly ipv6Prefix: number;
+  private readonly purgeTimer: NodeJS.Timeout;
+  private storeDown = false;
 
-  constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
+  constructor(
+    config: Config,
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {
     this.login = limiter('login', config.loginRateLimit, store);
     this.signUp = limiter('signup', config.signUpRateLimit, store);
     this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
     this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
     this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
+    this.ipv6Prefix = config.rateLimitIpv6Prefix;
+    if (store.redis) {
+      // Its connection tells of an outage before any request does.
+      store.redis.on('error', (error: Error) => this.storeFailed(error));
+      store.redis.on('ready', () => this.storeAnswered());
+    }
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), config.rateLimitPurgeSeconds * 1000);
+    this.purgeTimer.unref();
   }
 
-  /** Refresh and verification of JWTs (GraphQL and the REST endpoints), per client address. */
+  /** Refresh and verification of JWTs (GraphQL and the REST endpoints), per client network. */
   consumeTokenEndpoint(clientAddress: string): Promise<void> {
-    return consume(this.tokenEndpoint, clientAddress);
+    return this.consume(this.tokenEndpoint, this.network(clientAddress));
   }
 
   /** Token creation and regeneration, per principal. */
   consumeTokenIssue(principalId: string): Promise<void> {
-    return consume(this.tokenIssue, principalId);
+    return this.consume(this.tokenIssue, principalId);
   }
 
   consumeLogin(clientAddress: string): Promise<void> {
-    return consume(this.login, clientAddress);
+    return this.consume(this.login, this.network(clientAddress));
   }
 
-  /** Each sign-up hashes a password (19 MiB of argon2id): limited per client address too. */
+  /** Each sign-up hashes a password (19 MiB of argon2id): limited per client network too. */
   consumeSignUp(clientAddress: string): Promise<void> {
-    return consume(this.signUp, clientAddress);
+    return this.consume(this.signUp, this.network(clientAddress));
   }
 
-  /** Addresses over the failed-check limit, remembered here so that refusing them costs no query. */
+  /** Networks over the failed-check limit, remembered here so that refusing them costs no query. */
   private readonly blockedUntil = new Map<string, number>();
 
+  /** Counts a refused credential; while the store is down, the refusal stands without being counted. */
   async consumeAuthFailure(clientAddress: string): Promise<void> {
+    const network = this.network(clientAddress);
     try {
-      await consume(this.authFailure, clientAddress);
+      await this.consume(this.authFailure, network);
     } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE) return;
       const retryAfter = (error as { details?: { retryAfter?: number } }).details?.retryAfter;
-      if (retryAfter) this.blockedUntil.set(clientAddress, Date.now() + retryAfter * 1000);
+      if (retryAfter) this.blockedUntil.set(network, Date.now() + retryAfter * 1000);
       throw error;
     }
   }
 
   /**
-   * Refuses an address that is over the failed-check limit before its
+   * Refuses a network that is over the failed-check limit before its
    * credential is even looked at: past the limit, a right guess must not be
    * told apart from a wrong one.
    */
   refuseIfBlocked(clientAddress: string): void {
-    const until = this.blockedUntil.get(clientAddress);
+    const network = this.network(clientAddress);
+    const until = this.blockedUntil.get(network);
     if (until === undefined) return;
     const left = until - Date.now();
     if (left <= 0) {
-      this.blockedUntil.delete(clientAddress);
+      this.blockedUntil.delete(network);
       return;
     }
     throw rateLimited(Math.ceil(left / 1000));
   }
-}
 
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-    throw rejection;
+  /** Forgets blocks that have ended, and deletes the rows whose window is over (Redis expires its keys itself). */
+  async purgeExpired(): Promise<void> {
+    const now = Date.now();
+    for (const [network, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(network);
+    if (this.store.redis || !this.store.dataSource.isInitialized) return;
+    try {
+      for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
+        const [, deleted] = (await this.store.dataSource.query(
+          `DELETE FROM ${RATE_LIMIT_TABLE} WHERE key IN (SELECT key FROM ${RATE_LIMIT_TABLE} WHERE expire < $1 LIMIT ${PURGE_BATCH_ROWS})`,
+          [now],
+        )) as [unknown, number];
+        if (deleted < PURGE_BATCH_ROWS) break;
+      }
+    } catch (error) {
+      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'expired rate limits not purged');
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  private network(clientAddress: string): string {
+    return rateLimitNetwork(clientAddress, this.ipv6Prefix);
+  }
+
+  private async consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        this.storeAnswered();
+        throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      }
+      this.storeFailed(rejection);
+      throw serviceUnavailable(STORE_OUTAGE_RETRY_AFTER_SECONDS);
+    }
+    this.storeAnswered();
+  }
+
+  private storeFailed(error: unknown): void {
+    if (this.storeDown) return;
+    this.storeDown = true;
+    this.log.warn(
+      { err: error instanceof Error ? error.message : String(error), store: this.store.redis ? 'redis' : 'postgresql' },
+      'rate limit store unreachable: logIn, signUp and token issue refused with 503 until it answers',
+    );
+  }
+
+  private storeAnswered(): void {
+    if (!this.storeDown) return;
+    this.storeDown = false;
+    this.log.info({ store: this.store.redis ? 'redis' : 'postgresql' }, 'rate limit store reachable again');
   }
 }

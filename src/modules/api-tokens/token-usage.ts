@@ -1,9 +1,22 @@
 import type { DataSource } from 'typeorm';
+import { normaliseAddress } from '../../common/client-address';
 import type { Logger } from '../../logger';
 
 export const KEPT_ADDRESSES = 5;
 
 type Usage = { at: Date; addresses: string[] };
+
+type UsageRow = { id: string; at: string; addresses: string[] };
+
+/**
+ * PostgreSQL refused the data itself (SQLSTATE class 22, data exception, or
+ * 23, integrity violation), as opposed to not answering: only then can the
+ * rows be told apart by writing them one at a time.
+ */
+function refusedData(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
 
 /**
  * Keeps `lastUsedAt` and the last few distinct client addresses of each token
@@ -25,11 +38,21 @@ export class TokenUsageRecorder {
     this.timer.unref();
   }
 
+  /** A use of the token; an address that is not one (the socket closed before it was read) is not kept. */
   record(tokenId: string, address: string, at = new Date()): void {
-    const usage = this.pending.get(tokenId) ?? { at, addresses: [] };
-    usage.at = at > usage.at ? at : usage.at;
-    usage.addresses = [address, ...usage.addresses.filter((known) => known !== address)].slice(0, KEPT_ADDRESSES);
-    this.pending.set(tokenId, usage);
+    this.merge(tokenId, { at, addresses: normaliseAddress(address) === address ? [address] : [] });
+  }
+
+  /** Folds `usage` into what is pending for the token, the newer addresses first. */
+  private merge(tokenId: string, usage: Usage, olderThanPending = false): void {
+    const known = this.pending.get(tokenId);
+    if (!known) {
+      this.pending.set(tokenId, { at: usage.at, addresses: usage.addresses.slice(0, KEPT_ADDRESSES) });
+      return;
+    }
+    const ordered = olderThanPending ? [...known.addresses, ...usage.addresses] : [...usage.addresses, ...known.addresses];
+    known.at = usage.at > known.at ? usage.at : known.at;
+    known.addresses = [...new Set(ordered)].slice(0, KEPT_ADDRESSES);
   }
 
   /** Writes what has gathered; flushes never overlap. */
@@ -38,24 +61,45 @@ export class TokenUsageRecorder {
     return this.flushing;
   }
 
+  /**
+   * One statement for the whole batch. When PostgreSQL refuses a row, the
+   * batch is written again row by row, so that only that row is lost; when
+   * it does not answer, the batch waits in memory for the next flush.
+   */
   private async write(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    const rows: UsageRow[] = [...batch].map(([id, usage]) => ({ id, at: usage.at.toISOString(), addresses: usage.addresses }));
     try {
-      await this.dataSource.query(
-        `UPDATE api_tokens AS t SET
-           "lastUsedAt" = GREATEST(t."lastUsedAt", u.at),
-           "lastUsedAddresses" = ARRAY(
-             SELECT address FROM unnest(u.addresses || t."lastUsedAddresses") WITH ORDINALITY AS seen(address, position)
-             GROUP BY address ORDER BY min(position) LIMIT ${KEPT_ADDRESSES})
-         FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, at timestamptz, addresses varchar[])) AS u
-         WHERE t.id = u.id`,
-        [JSON.stringify([...batch].map(([id, usage]) => ({ id, at: usage.at.toISOString(), addresses: usage.addresses })))],
-      );
+      await this.update(rows);
     } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error), tokens: batch.size }, 'token usage not recorded');
+      if (!refusedData(error)) {
+        for (const [id, usage] of batch) this.merge(id, usage, true);
+        this.log.warn({ err: error instanceof Error ? error.message : String(error), tokens: batch.size }, 'token usage not recorded yet, kept for the next flush');
+        return;
+      }
+      for (const row of rows) {
+        try {
+          await this.update([row]);
+        } catch (rowError) {
+          this.log.warn({ err: rowError instanceof Error ? rowError.message : String(rowError), tokenId: row.id }, 'token usage not recorded');
+        }
+      }
     }
+  }
+
+  private async update(rows: UsageRow[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE api_tokens AS t SET
+         "lastUsedAt" = GREATEST(t."lastUsedAt", u.at),
+         "lastUsedAddresses" = ARRAY(
+           SELECT address FROM unnest(u.addresses || t."lastUsedAddresses") WITH ORDINALITY AS seen(address, position)
+           GROUP BY address ORDER BY min(position) LIMIT ${KEPT_ADDRESSES})
+       FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, at timestamptz, addresses varchar[])) AS u
+       WHERE t.id = u.id`,
+      [JSON.stringify(rows)],
+    );
   }
 
   async stop(): Promise<void> {

@@ -21,7 +21,8 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * refresh`) and access tokens (`typ: at+jwt`, RFC 9068, `token_type: access`).
  * Verification takes the key from the known set by `kid` only, with the
  * algorithm that key has; `iss`, `aud`, `exp` and `nbf` are checked with a
- * small leeway.
+ * small leeway, and an access token may not be issued in the future nor live
+ * longer than ACCESS_TOKEN_TTL_SECONDS (plus the leeway).
  */
 export class Jwts {
   constructor(
@@ -97,6 +98,10 @@ export class Jwts {
       if (header.typ !== 'at+jwt') throw new JwtRefusal('invalid typ header');
       if (payload.exp === undefined) throw new JwtRefusal('missing exp claim');
       if (typeof payload.pat !== 'string') throw new JwtRefusal('missing pat claim');
+      // idgraph never issues one that lives longer: such a token was minted elsewhere with the key, and would stay valid as long as it says.
+      const { leewaySeconds, accessTokenTtlSeconds } = this.options;
+      if (payload.iat! > seconds(this.now()) + leewaySeconds) throw new JwtRefusal('invalid iat claim: issued in the future');
+      if (payload.exp - payload.iat! > accessTokenTtlSeconds + leewaySeconds) throw new JwtRefusal('invalid exp claim: longer than an access token lives');
     } else if (kind !== 'refresh') {
       throw new JwtRefusal('invalid token_type claim');
     }

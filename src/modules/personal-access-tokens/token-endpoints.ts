@@ -1,18 +1,23 @@
 import { Router, type Request, type Response } from 'express';
 import type { RateLimits } from '../../common/rate-limits';
-import { clientAddressOf } from '../../context';
-import { DomainError, ErrorCode } from '../../errors';
+import { clientAddressOf } from '../../common/client-address';
+import { DomainError, ErrorCode, wwwAuthenticate } from '../../errors';
 import type { PersonalAccessTokensService } from './personal-access-tokens.service';
 
 /** SimpleJWT's answer to a bad token, which Label Studio's clients read. */
 const TOKEN_NOT_VALID = { detail: 'Given token not valid for any token type', code: 'token_not_valid' };
+
+/** SimpleJWT's 401, with the challenge HTTP asks of every 401 (RFC 9110 §15.5.2). */
+function refuseToken(res: Response): void {
+  res.status(401).set('www-authenticate', wwwAuthenticate('invalid_token', TOKEN_NOT_VALID.detail)).json(TOKEN_NOT_VALID);
+}
 
 function field(req: Request, name: string): string | null {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' && value.trim() !== '' ? value : null;
 }
 
-/** Maps a rate limit to 429 with Retry-After; anything unexpected goes on to the JSON error handler. */
+/** Maps a rate limit to 429 and an outage to 503, both with Retry-After; anything unexpected goes on to the JSON error handler. */
 async function answer(res: Response, work: () => Promise<void>, next: (error: unknown) => void): Promise<void> {
   try {
     await work();
@@ -21,8 +26,12 @@ async function answer(res: Response, work: () => Promise<void>, next: (error: un
       res.status(429).set('retry-after', String(error.details.retryAfter)).json({ detail: error.message, code: 'throttled' });
       return;
     }
+    if (error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE) {
+      res.status(503).set('retry-after', String(error.details.retryAfter)).json({ detail: error.message, code: 'service_unavailable' });
+      return;
+    }
     if (error instanceof DomainError && error.code === ErrorCode.UNAUTHENTICATED) {
-      res.status(401).json(TOKEN_NOT_VALID);
+      refuseToken(res);
       return;
     }
     next(error);
@@ -57,7 +66,7 @@ export function tokenEndpoints(pats: PersonalAccessTokensService, rateLimits: Ra
       await rateLimits.consumeTokenEndpoint(clientAddressOf(req));
       const result = await pats.check(token);
       if (result.valid) res.json({});
-      else res.status(401).json(TOKEN_NOT_VALID);
+      else refuseToken(res);
     }, next),
   );
   return router;
