@@ -79,12 +79,14 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL');
   }
   const { dataSource, queries } = createDataSource(databaseUrl, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, {
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, {
         enableOfflineQueue: false,
         lazyConnect: false,
         // A Redis that accepts the connection but never answers must not hang requests: the limiter's outage rule then applies.
         commandTimeout: 1000,
-      }) : undefined;
+      })
+    : undefined;
   try {
     await dataSource.initialize();
     const applied = await migrate(dataSource);
