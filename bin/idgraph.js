@@ -46,7 +46,9 @@ function tsNode() {
 function entryPoint() {
   const hasCompiled = fs.existsSync(compiled);
   if (!fs.existsSync(source)) return hasCompiled ? compiled : undefined;
-  if (hasCompiled && fs.statSync(compiled).mtimeMs >= newestSourceChange()) return compiled;
+  // IDGRAPH_CLI_FROM_SOURCE=1 runs the sources even when the build is current.
+  const fromSource = process.env.IDGRAPH_CLI_FROM_SOURCE === '1';
+  if (!fromSource && hasCompiled && fs.statSync(compiled).mtimeMs >= newestSourceChange()) return compiled;
   const register = tsNode();
   if (register) {
     register.register({ transpileOnly: true, project: path.join(root, 'tsconfig.json') });

@@ -15,29 +15,29 @@ type Options = { json?: boolean };
 const shown = (typed: string) => (typed.length > VISIBLE_PREFIX_LENGTH ? `${typed.slice(0, VISIBLE_PREFIX_LENGTH)}…` : typed);
 
 /**
- * The token an argument names: its id, or the beginning of its visible
- * prefix (as listings show it, `idg_1a2b3c4d`). A prefix that several tokens
- * share is refused with their ids, so that the operator can pick one.
+ * The token an argument names: its id, or its whole visible prefix (as
+ * listings show it, `idg_1a2b3c4d`; anything longer, such as a pasted
+ * secret, is cut to that length). A shorter start is refused rather than
+ * matched, so that a slip of the keyboard cannot revoke some other token. A
+ * prefix that several tokens share is refused with their ids.
  */
 async function findToken(dataSource: DataSource, reference: string): Promise<ApiTokenEntity> {
   const tokens = dataSource.getRepository(ApiTokenEntity);
-  if (isId(reference)) {
-    const token = await tokens.findOneBy({ id: reference.toLowerCase() });
-    if (!token) throw new CliError(`no API token has the id ${reference}`, EXIT.FAILED, 'NOT_FOUND');
+  const typed = reference.trim();
+  if (isId(typed)) {
+    const token = await tokens.findOneBy({ id: typed.toLowerCase() });
+    if (!token) throw new CliError(`no API token has the id ${typed}`, EXIT.FAILED, 'NOT_FOUND');
     return token;
   }
-  const prefix = reference.trim().slice(0, VISIBLE_PREFIX_LENGTH);
-  if (prefix.length === 0) throw new CliError('give a token id or token prefix', EXIT.USAGE, 'BAD_USER_INPUT');
-  const matches = await tokens
-    .createQueryBuilder('t')
-    .where(`t."tokenPrefix" LIKE :pattern ESCAPE '\\'`, { pattern: `${prefix.replace(/[\\%_]/g, '\\$&')}%` })
-    .orderBy('t.createdAt', 'ASC')
-    .limit(11)
-    .getMany();
-  if (matches.length === 0) throw new CliError(`no API token has a prefix starting with ${shown(reference)}`, EXIT.FAILED, 'NOT_FOUND');
+  if (typed.length < VISIBLE_PREFIX_LENGTH) {
+    throw new CliError(`give the token's id or its whole prefix of ${VISIBLE_PREFIX_LENGTH} characters (such as idg_1a2b3c4d), not ${shown(typed) || 'nothing'}`, EXIT.USAGE, 'BAD_USER_INPUT');
+  }
+  const prefix = typed.slice(0, VISIBLE_PREFIX_LENGTH);
+  const matches = await tokens.find({ where: { tokenPrefix: prefix }, order: { createdAt: 'ASC' }, take: 11 });
+  if (matches.length === 0) throw new CliError(`no API token has the prefix ${prefix}`, EXIT.FAILED, 'NOT_FOUND');
   if (matches.length > 1) {
-    const ids = matches.slice(0, 10).map((token) => `${token.id} (${token.tokenPrefix})`);
-    throw new CliError(`ambiguous: ${matches.length > 10 ? 'more than 10' : matches.length} API tokens match ${shown(reference)}: ${ids.join(', ')}; give the id`, EXIT.FAILED, 'AMBIGUOUS');
+    const ids = matches.slice(0, 10).map((token) => token.id);
+    throw new CliError(`ambiguous: ${matches.length > 10 ? 'more than 10' : matches.length} API tokens have the prefix ${prefix}: ${ids.join(', ')}; give the id`, EXIT.FAILED, 'AMBIGUOUS');
   }
   return matches[0]!;
 }
@@ -69,7 +69,7 @@ export function revokeTokenCommand(program: Command, run: (action: () => Promise
   program
     .command('revoke-token')
     .description('revoke an API token at once, audited as an operator action')
-    .argument('<id-or-prefix>', "the token's id, or its visible prefix (such as idg_1a2b3c4d) or the start of it")
+    .argument('<id-or-prefix>', "the token's id, or its whole visible prefix (such as idg_1a2b3c4d)")
     .option('--json', 'print {"apiToken": {id, tokenPrefix, organizationId, revokedAt, alreadyRevoked}}')
     .action((reference: string, options: Options) => run(() => runRevokeToken(reference, options)));
 }
