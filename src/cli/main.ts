@@ -4,14 +4,14 @@ import { createProgram } from './program';
 import { describeFailure, EXIT } from './runtime';
 
 function version(): string {
-  try {
-    // package.json sits two folders up from src/cli, three from dist/src/cli.
-    for (const candidate of ['../../package.json', '../../../package.json']) {
+  // package.json sits two folders up from src/cli, three from dist/src/cli.
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
       const pkg = require(candidate) as { name?: string; version?: string };
       if (pkg.name === 'idgraph' && pkg.version) return pkg.version;
+    } catch {
+      // not this one
     }
-  } catch {
-    // fall through
   }
   return 'unknown';
 }

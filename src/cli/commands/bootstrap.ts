@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OrganizationRole } from '../../auth/rights';
 import { newUserKey, sha256 } from '../../auth/secrets';
+import { uniqueViolation } from '../../db/errors';
 import { AuditEventType } from '../../modules/audit/audit.service';
 import { MembershipEntity } from '../../modules/organizations/membership.entity';
 import { OrganizationEntity } from '../../modules/organizations/organization.entity';
@@ -62,6 +63,10 @@ export async function runBootstrap(options: Options): Promise<number> {
         changes: { name: orgName, slug, ownerUserId: user.id, bootstrap: true },
       });
       return { userId: user.id, organizationId: organization.id, slug };
+    }).catch((error: unknown) => {
+      // Organizations can outlive their users: a slug may be taken on an install without users.
+      if (uniqueViolation(error) === 'UQ_organizations_slug') throw new CliError(`slug: an organization with the slug ${slug} already exists; choose another with --slug`, EXIT.FAILED, 'CONFLICT');
+      throw error;
     }),
   );
   if (out.json) {
