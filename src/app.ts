@@ -18,7 +18,7 @@ import type { QueryCounter } from './db/query-counter';
 import { createFormatError } from './errors';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
-import { loadKeySet } from './modules/personal-access-tokens/signing-keys';
+import { loadKeySet, SigningKeyReloader } from './modules/personal-access-tokens/signing-keys';
 import { tokenEndpoints } from './modules/personal-access-tokens/token-endpoints';
 import type { Logger } from './logger';
 import { graphiql } from './graphiql';
@@ -96,6 +96,12 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       log.warn('JWT_PRIVATE_KEYS is not set: the JWT signing key is kept in the database, where whoever reads it can sign tokens');
     }
     const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
+    // Keys kept in the database may be rotated by `idgraph rotate-signing-key` while the server runs.
+    const keyReloader = config.jwt.privateKeys ? undefined : new SigningKeyReloader(dataSource, (keys) => jwts.replaceKeys(keys), config.jwt.keyReloadSeconds, log);
+    if (keyReloader) {
+      jwts.reloadOnUnknownKid(() => keyReloader.reloadForUnknownKid());
+      keyReloader.start();
+    }
     const services = createServices({ dataSource, config, log, jwts, now, redis });
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix, {
       prefixed: (token, origin) => services.apiTokens.verify(token, origin),
@@ -185,6 +191,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       async close() {
         notifier.stop();
         services.rateLimits.stop();
+        keyReloader?.stop();
         await apollo.stop();
         await services.tokenUsage.stop();
         await dataSource.destroy();

@@ -59,6 +59,7 @@ const environment = z.object({
   JWT_ISSUER: z.string().trim().min(1).default('idgraph'),
   JWT_AUDIENCE: z.string().trim().min(1).default('idgraph'),
   JWT_LEEWAY_SECONDS: integer(0, 300).default(30),
+  SIGNING_KEY_RELOAD_SECONDS: integer(1, 3600).default(60),
   ACCESS_TOKEN_TTL_SECONDS: integer(30, 86_400).default(300),
   PAT_MAX_LIFETIME_DAYS: integer(1, 3650).default(365),
   TOKEN_ENDPOINT_RATE_LIMIT: integer(1, 100_000).default(60),
@@ -109,6 +110,8 @@ export type Config = {
     leewaySeconds: number;
     accessTokenTtlSeconds: number;
     patMaxLifetimeDays: number;
+    /** How often a server rereads the database's signing keys, to pick up a rotation. */
+    keyReloadSeconds: number;
   };
   tokenEndpointRateLimit: { points: number; windowSeconds: number };
   /** IPv6 clients are counted by this prefix (a /64 by default), IPv4 clients by address. */
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leewaySeconds: e.JWT_LEEWAY_SECONDS,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       patMaxLifetimeDays: e.PAT_MAX_LIFETIME_DAYS,
+      keyReloadSeconds: e.SIGNING_KEY_RELOAD_SECONDS,
     },
     tokenEndpointRateLimit: { points: e.TOKEN_ENDPOINT_RATE_LIMIT, windowSeconds: e.TOKEN_ENDPOINT_RATE_WINDOW_SECONDS },
     rateLimitIpv6Prefix: e.RATE_LIMIT_IPV6_PREFIX,

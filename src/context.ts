@@ -26,6 +26,8 @@ export type RequestContext = {
   sessionExpired: boolean;
   clientAddress: string;
   userAgent: string | null;
+  /** Set for the `idgraph` command line: the audit log then names an OPERATOR as the actor, not the principal. */
+  operator?: true;
   log: Logger;
   loaders: Loaders;
   services: Services;

@@ -81,3 +81,11 @@ export async function startEmbeddedPostgres(dataDir: string, database: string, l
     stop: () => server.stop(),
   };
 }
+
+/**
+ * The PostgreSQL of the data folder for a command that is not the server:
+ * for now it starts one for the duration of the command.
+ */
+export function openEmbeddedPostgres(dataDir: string, database: string, log?: Logger): Promise<EmbeddedDatabase> {
+  return startEmbeddedPostgres(dataDir, database, log);
+}

@@ -8,7 +8,7 @@ import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, badInput, conflict, forbidden, notFound } from '../../errors';
-import { AuditEventType, type AuditOrigin, type AuditService } from '../audit/audit.service';
+import { AuditEventType, type AuditActor, type AuditOrigin, type AuditService } from '../audit/audit.service';
 import { checkName, checkText } from '../users/validation';
 import { ApiTokenEntity } from './api-token.entity';
 import { policyViolation } from './expiration-policy';
@@ -352,7 +352,7 @@ export class ApiTokensService {
     token: ApiTokenEntity,
     reason: string,
     eventType: AuditEventType,
-    extra: { actor?: { kind: 'SYSTEM' | 'ANONYMOUS' }; changes?: Record<string, unknown> },
+    extra: { actor?: AuditActor; changes?: Record<string, unknown> },
   ): Promise<ApiTokenEntity> {
     const revokedAt = this.now();
     await manager

@@ -23,7 +23,7 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 64 })
   eventType: string;
 
-  /** USER, SERVICE_USER or ANONYMOUS. */
+  /** USER, SERVICE_USER, OPERATOR (the command line), SYSTEM or ANONYMOUS. */
   @Column({ type: 'varchar', length: 16 })
   actorKind: string;
 

@@ -8,7 +8,7 @@ import type { AuditEventEntity } from './audit-event.entity';
 export class AuditEventType {
   @Field(() => ID) id: string;
   @Field({ description: 'For example api_token.created, member.role_changed.' }) eventType: string;
-  @Field({ description: 'USER, SERVICE_USER or ANONYMOUS.' }) actorKind: string;
+  @Field({ description: 'USER, SERVICE_USER, OPERATOR (an operator at the idgraph command line), SYSTEM or ANONYMOUS.' }) actorKind: string;
   @Field(() => ID, { nullable: true }) actorId: string | null;
   @Field(() => String, { nullable: true, description: 'The credential the actor used.' }) actorCredential: string | null;
   @Field(() => ID, { nullable: true, description: 'The API token the actor used, if any.' }) actorTokenId: string | null;

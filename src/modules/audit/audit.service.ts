@@ -27,10 +27,10 @@ export enum AuditEventType {
 }
 
 /** Where an event comes from: the request's context, or what is known before one exists. */
-export type AuditOrigin = Pick<RequestContext, 'principal' | 'clientAddress' | 'userAgent'>;
+export type AuditOrigin = Pick<RequestContext, 'principal' | 'clientAddress' | 'userAgent' | 'operator'>;
 
-/** Who acted, when that is not the request's principal (a job, or a token found leaked). */
-export type AuditActor = { kind: 'SYSTEM' | 'ANONYMOUS' };
+/** Who acted, when that is not the request's principal (a job, a token found leaked, an operator at the command line). */
+export type AuditActor = { kind: 'SYSTEM' | 'ANONYMOUS' | 'OPERATOR' };
 
 export type AuditRecord = {
   organizationId: string | null;
@@ -58,18 +58,20 @@ export class AuditService {
   }
 
   async record(manager: EntityManager, ctx: AuditOrigin, record: AuditRecord): Promise<void> {
-    const principal = record.actor ? null : ctx.principal;
+    const actor: AuditActor | undefined = record.actor ?? (ctx.operator ? { kind: 'OPERATOR' } : undefined);
+    const principal = actor ? null : ctx.principal;
     await manager.save(
       manager.create(AuditEventEntity, {
       organizationId: record.organizationId,
       eventType: record.eventType,
-      actorKind: principal?.kind ?? 'ANONYMOUS',
+      actorKind: actor?.kind ?? principal?.kind ?? 'ANONYMOUS',
       actorId: principal?.id ?? null,
       actorCredential: principal?.credential ?? null,
       actorTokenId: principal?.scope?.tokenId ?? null,
       targetType: record.targetType,
       targetId: record.targetId,
-      clientAddress: ctx.clientAddress,
+      // An operator's command has no client address.
+      clientAddress: ctx.clientAddress || null,
       userAgent: ctx.userAgent,
       changes: record.changes ?? {},
       }),

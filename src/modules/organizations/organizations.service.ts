@@ -13,7 +13,7 @@ import { OrganizationEntity } from './organization.entity';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
-function checkSlug(raw: string): string {
+export function checkSlug(raw: string): string {
   const slug = raw.trim();
   if (!SLUG.test(slug)) {
     throw badInput('slug', 'must be 1 to 64 lowercase letters, digits or hyphens, not starting or ending with a hyphen');
@@ -21,7 +21,7 @@ function checkSlug(raw: string): string {
   return slug;
 }
 
-function slugFrom(name: string): string {
+export function slugFrom(name: string): string {
   const base = name
     .normalize('NFKD')
     .toLowerCase()

@@ -25,14 +25,31 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * longer than ACCESS_TOKEN_TTL_SECONDS (plus the leeway).
  */
 export class Jwts {
+  /** Asked once when a token names a kid the set lacks: the set may have been rotated since it was loaded. */
+  private onUnknownKid: (() => Promise<void>) | undefined;
+
   constructor(
-    private readonly keys: KeySet,
+    private keys: KeySet,
     private readonly options: JwtOptions,
     private readonly now: () => Date,
   ) {}
 
   get jwks() {
     return this.keys.jwks;
+  }
+
+  /** The kid new tokens are signed with. */
+  get signingKid(): string {
+    return this.keys.signing.kid;
+  }
+
+  /** A rotated set: the next token is signed with its signing key. */
+  replaceKeys(keys: KeySet): void {
+    this.keys = keys;
+  }
+
+  reloadOnUnknownKid(reload: () => Promise<void>): void {
+    this.onUnknownKid = reload;
   }
 
   signRefresh(claims: { sub: string; jti: string; expiresAt: Date | null }): Promise<string> {
@@ -74,7 +91,12 @@ export class Jwts {
     }
     if (token.split('.').length !== 3) throw new JwtRefusal('malformed token');
     if (FOREIGN_KEY_HEADERS.some((name) => name in header)) throw new JwtRefusal('untrusted key reference in the token header');
-    const key = typeof header.kid === 'string' ? this.keys.byKid.get(header.kid) : undefined;
+    if (typeof header.kid !== 'string') throw new JwtRefusal('unknown signing key');
+    let key = this.keys.byKid.get(header.kid);
+    if (!key && this.onUnknownKid) {
+      await this.onUnknownKid();
+      key = this.keys.byKid.get(header.kid);
+    }
     if (!key) throw new JwtRefusal('unknown signing key');
     if (header.alg !== key.alg) throw new JwtRefusal('unexpected signing algorithm');
     let payload: JWTPayload;
