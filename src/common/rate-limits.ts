@@ -32,6 +32,8 @@ export class RateLimits {
   private readonly authFailure: RateLimiterAbstract;
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
+  /** Told of every refusal, by limit (`login`, `signup`, `auth-failure`, `token-issue`, `token-endpoint`): the metrics count them. */
+  onRefusal: (limit: string) => void = () => undefined;
 
   constructor(config: Config, store: { dataSource: DataSource; redis?: Redis }) {
     this.login = limiter('login', config.loginRateLimit, store);
@@ -43,21 +45,21 @@ export class RateLimits {
 
   /** Refresh and verification of JWTs (GraphQL and the REST endpoints), per client address. */
   consumeTokenEndpoint(clientAddress: string): Promise<void> {
-    return consume(this.tokenEndpoint, clientAddress);
+    return consume(this.tokenEndpoint, clientAddress, this.onRefusal);
   }
 
   /** Token creation and regeneration, per principal. */
   consumeTokenIssue(principalId: string): Promise<void> {
-    return consume(this.tokenIssue, principalId);
+    return consume(this.tokenIssue, principalId, this.onRefusal);
   }
 
   consumeLogin(clientAddress: string): Promise<void> {
-    return consume(this.login, clientAddress);
+    return consume(this.login, clientAddress, this.onRefusal);
   }
 
   /** Each sign-up hashes a password (19 MiB of argon2id): limited per client address too. */
   consumeSignUp(clientAddress: string): Promise<void> {
-    return consume(this.signUp, clientAddress);
+    return consume(this.signUp, clientAddress, this.onRefusal);
   }
 
   /** Addresses over the failed-check limit, remembered here so that refusing them costs no query. */
@@ -65,7 +67,7 @@ export class RateLimits {
 
   async consumeAuthFailure(clientAddress: string): Promise<void> {
     try {
-      await consume(this.authFailure, clientAddress);
+      await consume(this.authFailure, clientAddress, this.onRefusal);
     } catch (error) {
       const retryAfter = (error as { details?: { retryAfter?: number } }).details?.retryAfter;
       if (retryAfter) this.blockedUntil.set(clientAddress, Date.now() + retryAfter * 1000);
@@ -86,15 +88,19 @@ export class RateLimits {
       this.blockedUntil.delete(clientAddress);
       return;
     }
+    this.onRefusal('auth-failure');
     throw rateLimited(Math.ceil(left / 1000));
   }
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<void> {
+async function consume(limiter: RateLimiterAbstract, key: string, onRefusal: (limit: string) => void): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    if (rejection instanceof RateLimiterRes) {
+      onRefusal(limiter.keyPrefix);
+      throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    }
     throw rejection;
   }
 }

@@ -15,6 +15,8 @@ export class TokenUsageRecorder {
   private pending = new Map<string, Usage>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  /** Told of every flush that had something to write: the rows written, or `failed` (the metrics count them). */
+  onFlush: (written: number | 'failed') => void = () => undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,7 +45,7 @@ export class TokenUsageRecorder {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.dataSource.query(
+      const [, rowsWritten]: [unknown, number] = await this.dataSource.query(
         `UPDATE api_tokens AS t SET
            "lastUsedAt" = GREATEST(t."lastUsedAt", u.at),
            "lastUsedAddresses" = ARRAY(
@@ -53,7 +55,9 @@ export class TokenUsageRecorder {
          WHERE t.id = u.id`,
         [JSON.stringify([...batch].map(([id, usage]) => ({ id, at: usage.at.toISOString(), addresses: usage.addresses })))],
       );
+      this.onFlush(rowsWritten);
     } catch (error) {
+      this.onFlush('failed');
       this.log.warn({ err: error instanceof Error ? error.message : String(error), tokens: batch.size }, 'token usage not recorded');
     }
   }
