@@ -106,7 +106,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     );
     const metrics = new Metrics({ processMetrics: config.metrics.port !== 0, pool: poolStats(dataSource) });
     metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier });
-    if (config.metrics.port !== 0) metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+    if (config.metrics.port !== 0) {
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+      log.info({ host: metricsServer.address.address, port: metricsServer.address.port }, 'Prometheus metrics served at /metrics');
+    }
     notifier.start();
     const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({
