@@ -1,8 +1,9 @@
 import type { Logger } from '../logger';
 import type { FinishedRequest } from './request-record';
 
-/** A client chooses the operation's name: the line keeps no more of it than this. */
+/** A client chooses the operation's name and can provoke many errors: the line keeps no more than this of either. */
 const MAX_OPERATION_NAME = 100;
+const MAX_ERROR_CODES = 20;
 
 /**
  * One line per request. Errors (HTTP status 400 and above, or GraphQL errors)
@@ -25,7 +26,7 @@ export function accessLog(log: Logger, slowRequestMs: number): (request: Finishe
         principal: request.principal,
         credential: request.credential,
         status: request.status,
-        errors: request.errorCodes.length > 0 ? request.errorCodes : undefined,
+        errors: request.errorCodes.length > 0 ? request.errorCodes.slice(0, MAX_ERROR_CODES) : undefined,
         ms: Math.round(request.ms * 10) / 10,
         slow: slow || undefined,
       },
