@@ -41,6 +41,8 @@ describe('Prometheus metrics', () => {
   let metricsUrl: string;
   let user: TestUser;
   let organizationId: string;
+  /** An API token without expiry, made by the credential test. */
+  let apiToken: { token: string; apiToken: { id: string } };
 
   const scrape = async () => {
     const response = await fetch(metricsUrl);
@@ -90,7 +92,7 @@ describe('Prometheus metrics', () => {
   });
 
   it('counts every credential check by kind and result', async () => {
-    const apiToken: { token: string; apiToken: { id: string } } = dataOf(
+    apiToken = dataOf(
       await server.gql(
         `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } } }`,
         { input: { organizationId, name: 'metrics' } },
@@ -193,6 +195,18 @@ describe('Prometheus metrics', () => {
     expect(grew('idgraph_expiry_notifier_runs_total', { result: 'ok' })).toBe(2);
     expect(grew('idgraph_expiry_notifier_mails_sent_total')).toBe(1);
     expect(smtp.mails).toHaveLength(1);
+
+    // The policy now requires an expiry, which the first token lacks; another token is made to have expired.
+    const expired: string = dataOf(
+      await server.gql(`mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }`, { input: { organizationId, name: 'expired', expiresAt: new Date(Date.now() + 86_400_000).toISOString() } }, user.auth),
+    ).createApiToken.token;
+    await server.app.dataSource.query(`UPDATE api_tokens SET "expiresAt" = now() - interval '1 minute' WHERE name = 'expired'`);
+    const refused = await delta(async () => {
+      expect(await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${apiToken.token}` })).toBe(401);
+      expect(await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${expired}` })).toBe(401);
+    });
+    expect(refused('idgraph_credential_verifications_total', { kind: 'api_token', result: 'policy' })).toBe(1);
+    expect(refused('idgraph_credential_verifications_total', { kind: 'api_token', result: 'expired' })).toBe(1);
 
     const samples = await scrape();
     expect(samples.get('idgraph_db_pool_connections')).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { AuthenticationError, DomainError, ErrorCode } from '../errors';
+import { parseAuthorizationHeader } from './authorization-header';
 import { CredentialKind } from './principal';
 
 /** What the check of a presented credential decided, as the metrics and the access log name it. */
@@ -14,8 +15,6 @@ const LABELS: Record<CredentialKind, CredentialLabel> = {
   [CredentialKind.ACCESS_TOKEN]: 'access_token',
 };
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 export function credentialLabel(kind: CredentialKind): CredentialLabel {
   return LABELS[kind];
 }
@@ -23,20 +22,22 @@ export function credentialLabel(kind: CredentialKind): CredentialLabel {
 /**
  * The kind of credential a request presents, told from its scheme and shape
  * alone (never throws, reads nothing): the header wins over the cookie, as in
- * the Authenticator. Null when the request presents none.
+ * the Authenticator. A header the parser refuses is still told by its scheme
+ * where it can be. Null when the request presents none.
  */
 export function presentedCredential(request: { authorization?: string; sessionCookie?: string }, tokenPrefix: string): CredentialLabel | null {
   if (request.authorization === undefined) return request.sessionCookie === undefined ? null : 'session';
-  const [scheme = '', value = ''] = request.authorization.trim().split(/\s+/, 2);
-  switch (scheme.toLowerCase()) {
-    case 'token':
-      return 'user_key';
-    case 'bearer':
-      if (value.startsWith(tokenPrefix)) return 'api_token';
-      return JWT_SHAPE.test(value) ? 'access_token' : 'unrecognized';
-    default:
-      return 'unrecognized';
+  try {
+    const credential = parseAuthorizationHeader(request.authorization, tokenPrefix);
+    if (credential?.scheme === 'token') return 'user_key';
+    if (credential?.scheme === 'bearer') return credential.shape === 'prefixed' ? 'api_token' : 'access_token';
+  } catch {
+    // Malformed: its scheme (and the token prefix) may still say what it meant to be.
   }
+  const [scheme = '', value = ''] = request.authorization.trim().split(/\s+/, 2);
+  if (scheme.toLowerCase() === 'token') return 'user_key';
+  if (scheme.toLowerCase() === 'bearer' && value.startsWith(tokenPrefix)) return 'api_token';
+  return 'unrecognized';
 }
 
 /** The result of a check that ended in an error; null for an error that is no verdict on the credential (the database failing). */

@@ -43,41 +43,41 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly credentialVerifications = new Counter({
+  private readonly credentialVerifications = new Counter({
     name: 'idgraph_credential_verifications_total',
     help: 'Credentials presented with requests, by kind and by what their check decided.',
     labelNames: ['kind', 'result'] as const,
     registers: [this.registry],
   });
 
-  readonly rateLimitRefusals = new Counter({
+  private readonly rateLimitRefusals = new Counter({
     name: 'idgraph_rate_limit_refusals_total',
     help: 'Requests refused by a rate limit, by limit.',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
 
-  readonly expiryNotifierRuns = new Counter({
+  private readonly expiryNotifierRuns = new Counter({
     name: 'idgraph_expiry_notifier_runs_total',
     help: 'Runs of the token expiry notifier, by result (ok, failed).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
-  readonly expiryMailsSent = new Counter({
+  private readonly expiryMailsSent = new Counter({
     name: 'idgraph_expiry_notifier_mails_sent_total',
     help: 'Token expiry notices mailed.',
     registers: [this.registry],
   });
 
-  readonly tokenUsageFlushes = new Counter({
+  private readonly tokenUsageFlushes = new Counter({
     name: 'idgraph_token_usage_flushes_total',
     help: 'Writes of gathered API token usage, by result (ok, failed).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
-  readonly tokenUsageRowsWritten = new Counter({
+  private readonly tokenUsageRowsWritten = new Counter({
     name: 'idgraph_token_usage_rows_written_total',
     help: 'API token rows updated by token usage writes.',
     registers: [this.registry],
