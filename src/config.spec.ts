@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       trustProxy: false,
       sessionTtlSeconds: 1_209_600,
       tokenPrefix: 'idg_',
+      metrics: { port: 9464, host: '127.0.0.1' },
+      slowRequestMs: 500,
     });
     expect(config.dataDir).toMatch(/\.data$/);
   });
@@ -33,6 +35,8 @@ describe('loadConfig', () => {
     ['SESSION_TTL_SECONDS', '5'],
     ['REDIS_URL', 'http://localhost'],
     ['TOKEN_PREFIX', 'IDG'],
+    ['METRICS_PORT', '-1'],
+    ['SLOW_REQUEST_MS', 'fast'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let caught: unknown;
     try {
