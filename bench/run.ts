@@ -3,14 +3,18 @@
  * baseline on the same server in the same run, so the ratios hold on a noisy
  * machine. Uses DATABASE_URL when set, else the embedded PostgreSQL in a
  * temporary folder. BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 10).
+ * The baseline runs with logging off; the access log's cost is the baseline
+ * again at LOG_LEVEL=info (only errors and slow requests written) and at
+ * LOG_LEVEL=debug (a line per request), written to a file as in production.
  */
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import pino from 'pino';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -18,7 +22,7 @@ import { createLogger } from '../src/logger';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-type Scenario = { name: string; query: string; headers: Record<string, string>; path?: string; body?: string };
+type Scenario = { name: string; query: string; headers: Record<string, string>; path?: string; body?: string; logLevel?: 'info' | 'debug' };
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
@@ -32,9 +36,12 @@ async function main(): Promise<void> {
     TOKEN_ENDPOINT_RATE_LIMIT: '100000',
     EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0',
     AUTH_FAILURE_RATE_LIMIT: '100000',
+    METRICS_PORT: '0',
   });
   const httpServer = createServer();
-  const app = await createApp(config, createLogger('silent'), { httpServer });
+  const logFile = pino.destination({ dest: path.join(dataDir, 'access.log'), sync: false });
+  const log = createLogger('silent', logFile);
+  const app = await createApp(config, log, { httpServer });
   httpServer.on('request', app.express);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`;
@@ -60,6 +67,9 @@ async function main(): Promise<void> {
 
   const baseline: Scenario = { name: 'baseline { __typename }, no credential', query: '{ __typename }', headers: {} };
   const scenarios: Scenario[] = [
+    // Next to the first baseline, so that the machine's drift weighs least on the access log's cost.
+    { ...baseline, name: 'baseline at LOG_LEVEL=info (errors and slow only)', logLevel: 'info' },
+    { ...baseline, name: 'baseline at LOG_LEVEL=debug (a line per request)', logLevel: 'debug' },
     { name: '{ viewer { id } } with a user key', query: '{ viewer { id } }', headers: { authorization: `Token ${userKey}` } },
     { name: '{ viewer { id } } with a session cookie', query: '{ viewer { id } }', headers: { cookie } },
     { name: '{ viewer { id } } with a Bearer API token', query: '{ viewer { id } }', headers: { authorization: `Bearer ${apiToken}` } },
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
 
   const run = async (scenario: Scenario, duration = SECONDS) => {
     const before = app.queries.count;
+    log.level = scenario.logLevel ?? 'silent';
     const result = await autocannon({
       url: scenario.path ? url.replace('/graphql', scenario.path) : url,
       method: 'POST',
@@ -77,6 +88,7 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json', ...scenario.headers },
       body: scenario.body ?? JSON.stringify({ query: scenario.query }),
     });
+    log.level = 'silent';
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return {
       name: scenario.name,
@@ -107,8 +119,22 @@ async function main(): Promise<void> {
   console.log(`idgraph bench: ${SECONDS}s per scenario, ${CONNECTIONS} connections, ${os.cpus().length} cores`);
   console.table(rows);
 
+  // The access log's cost again, in alternating one-second runs: a shared machine's drift then falls on each level alike.
+  const levels = { silent: baseline, info: scenarios[0]!, debug: scenarios[1]! };
+  const served = { silent: 0, info: 0, debug: 0 };
+  for (let round = 0; round < SECONDS; round += 1) {
+    for (const [level, scenario] of Object.entries(levels) as [keyof typeof levels, Scenario][]) served[level] += (await run(scenario, 1)).rps;
+  }
+  console.log(
+    `access log, { __typename } in ${SECONDS} alternating rounds of 1 s: LOG_LEVEL=info ${(served.info / served.silent).toFixed(2)}, LOG_LEVEL=debug ${(served.debug / served.silent).toFixed(2)} of the throughput with logging off`,
+  );
+
   await app.close();
   await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  logFile.flushSync();
+  logFile.end();
+  const written = (await readFile(path.join(dataDir, 'access.log'), 'utf8')).split('\n').filter((line) => line.includes('"msg":"request"')).length;
+  console.log(`access log: ${written} request lines written in the whole run (one per request run at LOG_LEVEL=debug)`);
   await rm(dataDir, { recursive: true, force: true });
 }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -23,6 +23,13 @@ import { tokenEndpoints } from './modules/personal-access-tokens/token-endpoints
 import type { Logger } from './logger';
 import { graphiql } from './graphiql';
 import { graphqlLimits } from './hardening';
+import { accessLog } from './observability/access-log';
+import { Metrics } from './observability/metrics';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server';
+import { poolStats } from './observability/pool-stats';
+import { probes } from './observability/probes';
+import { Readiness } from './observability/readiness';
+import { recordingContext, recordingPlugin, recordRequests } from './observability/request-record';
 import { createSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -33,6 +40,9 @@ export type App = {
   services: Services;
   authenticator: Authenticator;
   notifier: ExpiryNotifier;
+  metrics: Metrics;
+  /** Where the Prometheus listener listens; null when METRICS_PORT is 0. */
+  metricsAddress: AddressInfo | null;
   /** Stops GraphQL, closes the database connections, and stops the embedded PostgreSQL if one was started. */
   close(): Promise<void>;
 };
@@ -87,6 +97,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         commandTimeout: 1000,
       })
     : undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     await dataSource.initialize();
     const applied = await migrate(dataSource);
@@ -112,6 +123,12 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       { smtpUrl: config.smtpUrl, from: config.smtpFrom, intervalSeconds: config.expiryNotificationIntervalSeconds },
       log,
     );
+    const metrics = new Metrics({ processMetrics: config.metrics.port !== 0, pool: poolStats(dataSource) });
+    metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier });
+    if (config.metrics.port !== 0) {
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+      log.info({ host: metricsServer.address.address, port: metricsServer.address.port }, 'Prometheus metrics served at /metrics');
+    }
     notifier.start();
     const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({
@@ -127,6 +144,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         ApolloServerPluginLandingPageDisabled(),
         // Federation's inline traces would hand per-field timings to any client that asks for them.
         ApolloServerPluginInlineTraceDisabled(),
+        recordingPlugin(),
         ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
       ],
     });
@@ -135,34 +153,19 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.trustProxy);
-    app.use((req, res, next) => {
-      const started = process.hrtime.bigint();
-      const requestId = randomUUID();
-      res.locals.requestId = requestId;
-      res.setHeader('x-request-id', requestId);
-      res.on('finish', () => {
-        log.info(
-          {
-            requestId,
-            method: req.method,
-            path: req.originalUrl.split('?')[0],
-            status: res.statusCode,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-            operationName: (req.body as { operationName?: unknown } | undefined)?.operationName ?? undefined,
-          },
-          'request',
-        );
-      });
-      next();
-    });
+    const logRequest = accessLog(log, config.slowRequestMs);
+    app.use(
+      recordRequests((request) => {
+        logRequest(request);
+        metrics.observeRequest(request);
+      }),
+    );
     const home = homePage(config.graphiql);
     app.get('/', (_req, res) => {
       res.type('html').send(home);
     });
     if (config.graphiql) app.use(graphiql());
-    app.get('/healthz', (_req, res) => {
-      res.json({ ok: true });
-    });
+    app.use(probes(new Readiness(dataSource, () => jwts.jwks.keys.length > 0, log)));
     app.get('/.well-known/jwks.json', (_req, res) => {
       res.set('cache-control', 'public, max-age=300, stale-while-revalidate=60').json(jwts.jwks);
     });
@@ -173,7 +176,9 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those.
       cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
       express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log, production: config.nodeEnv === 'production' }) }),
+      expressMiddleware(apollo, {
+        context: recordingContext(createContextFactory({ dataSource, services, authenticator, log, production: config.nodeEnv === 'production' }), config.tokenPrefix),
+      }),
     );
 
     app.use((_req, res) => {
@@ -188,7 +193,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       services,
       authenticator,
       notifier,
+      metrics,
+      metricsAddress: metricsServer?.address ?? null,
       async close() {
+        await metricsServer?.close();
         notifier.stop();
         services.rateLimits.stop();
         keyReloader?.stop();
@@ -200,6 +208,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       },
     };
   } catch (error) {
+    await metricsServer?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
     redis?.disconnect();
     await embedded?.stop();

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       tokenPrefix: 'idg_',
       rateLimitIpv6Prefix: 64,
       rateLimitPurgeSeconds: 60,
+      metrics: { port: 9464, host: '127.0.0.1' },
+      slowRequestMs: 500,
     });
     expect(config.dataDir).toMatch(/\.data$/);
   });
@@ -38,6 +40,8 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_IPV6_PREFIX', '0'],
     ['RATE_LIMIT_IPV6_PREFIX', '129'],
     ['RATE_LIMIT_PURGE_SECONDS', '0'],
+    ['METRICS_PORT', '-1'],
+    ['SLOW_REQUEST_MS', 'fast'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let caught: unknown;
     try {

@@ -80,6 +80,9 @@ const environment = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .refine((origins) => !origins.includes('*'), { message: 'must list origins; * is not allowed with credentials' })
     .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), { message: 'must be a comma-separated list of origins such as https://app.example.com' }),
+  METRICS_PORT: integer(0, 65535).default(9464),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SLOW_REQUEST_MS: integer(0, 3_600_000).default(500),
 });
 
 export type Config = {
@@ -124,6 +127,10 @@ export type Config = {
   graphiql: boolean;
   /** Browser origins allowed to call with credentials (CORS); none by default. */
   corsOrigins: string[];
+  /** The Prometheus listener (`/metrics`); port 0 turns it off. */
+  metrics: { port: number; host: string };
+  /** A request that takes longer is logged at `info` even when it succeeded. */
+  slowRequestMs: number;
 };
 
 export class ConfigError extends Error {
@@ -181,5 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     corsOrigins: e.CORS_ORIGINS,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    slowRequestMs: e.SLOW_REQUEST_MS,
   };
 }

@@ -48,12 +48,16 @@ export const serviceUnavailable = (retryAfter: number) =>
 /** RFC 6750 error codes for the WWW-Authenticate challenge. */
 export type AuthFailure = 'missing' | 'invalid_request' | 'invalid_token';
 
+/** Why a presented credential was refused, as the metrics count it. */
+export type CredentialRefusal = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'policy';
+
 export class AuthenticationError extends DomainError {
   constructor(
     readonly failure: AuthFailure,
     message: string,
     /** Refused on its shape alone, before any lookup: such failures cost nothing and are not rate limited. */
     readonly malformed = false,
+    readonly refusal: CredentialRefusal = malformed ? 'malformed' : 'unknown',
   ) {
     super(ErrorCode.UNAUTHENTICATED, message);
   }

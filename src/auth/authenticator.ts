@@ -4,6 +4,7 @@ import type { SessionsService } from '../modules/sessions/sessions.service';
 import type { UsersService } from '../modules/users/users.service';
 import { parseAuthorizationHeader } from './authorization-header';
 import { CredentialKind, type Principal } from './principal';
+import { presentedCredential, refusalOf, type CredentialLabel, type VerificationResult } from './verification-result';
 
 export type RequestOrigin = { clientAddress: string; userAgent: string | null };
 
@@ -31,7 +32,24 @@ export class Authenticator {
     private readonly bearer: Record<'prefixed' | 'jwt', BearerVerifier>,
   ) {}
 
+  /** Told of every credential a request presents: its kind and what its check decided (the metrics count them). */
+  onVerification: (kind: CredentialLabel, result: VerificationResult) => void = () => undefined;
+
   async authenticate(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
+    const kind = presentedCredential(request, this.tokenPrefix);
+    if (kind === null) return this.verify(request);
+    try {
+      const authentication = await this.verify(request);
+      this.onVerification(kind, authentication.principal ? 'ok' : 'unknown');
+      return authentication;
+    } catch (error) {
+      const result = refusalOf(error);
+      if (result) this.onVerification(kind, result);
+      throw error;
+    }
+  }
+
+  private async verify(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
     if (request.authorization !== undefined) this.rateLimits.refuseIfBlocked(request.clientAddress);
     try {
       const credential = parseAuthorizationHeader(request.authorization, this.tokenPrefix);

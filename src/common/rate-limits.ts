@@ -56,6 +56,8 @@ export class RateLimits {
   private readonly ipv6Prefix: number;
   private readonly purgeTimer: NodeJS.Timeout;
   private storeDown = false;
+  /** Told of every refusal, by limit (`login`, `signup`, `auth-failure`, `token-issue`, `token-endpoint`): the metrics count them. */
+  onRefusal: (limit: string) => void = () => undefined;
 
   constructor(
     config: Config,
@@ -126,6 +128,7 @@ export class RateLimits {
       this.blockedUntil.delete(network);
       return;
     }
+    this.onRefusal('auth-failure');
     throw rateLimited(Math.ceil(left / 1000));
   }
 
@@ -161,6 +164,7 @@ export class RateLimits {
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         this.storeAnswered();
+        this.onRefusal(limiter.keyPrefix);
         throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
       }
       this.storeFailed(rejection);

@@ -431,14 +431,14 @@ export class ApiTokensService {
         });
       });
     }
-    throw new AuthenticationError('invalid_token', 'invalid or expired token: this secret was replaced by regeneration');
+    throw new AuthenticationError('invalid_token', 'invalid or expired token: this secret was replaced by regeneration', false, 'revoked');
   }
 
   private principalOf(token: TokenForVerification): Principal {
-    if (token.revokedAt) throw new AuthenticationError('invalid_token', 'token revoked');
-    if (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime()) throw new AuthenticationError('invalid_token', 'token expired');
+    if (token.revokedAt) throw new AuthenticationError('invalid_token', 'token revoked', false, 'revoked');
+    if (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime()) throw new AuthenticationError('invalid_token', 'token expired', false, 'expired');
     const violation = policyViolation(token.policy, token);
-    if (violation) throw new AuthenticationError('invalid_token', `token refused by the organization's policy: ${violation.message}`);
+    if (violation) throw new AuthenticationError('invalid_token', `token refused by the organization's policy: ${violation.message}`, false, 'policy');
     if (token.serviceUser) {
       const serviceUser = token.serviceUser;
       return {
@@ -451,7 +451,7 @@ export class ApiTokensService {
     }
     const user = token.user;
     if (!user || !user.isActive || !token.memberRole) {
-      throw new AuthenticationError('invalid_token', 'invalid or expired token: its owner is no longer in the organization');
+      throw new AuthenticationError('invalid_token', 'invalid or expired token: its owner is no longer in the organization', false, 'revoked');
     }
     return {
       kind: 'USER',

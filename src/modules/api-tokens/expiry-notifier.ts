@@ -23,6 +23,9 @@ type DueToken = {
 export class ExpiryNotifier {
   private timer: NodeJS.Timeout | undefined;
   private readonly mailer: Transporter | undefined;
+  /** Told of every run (`ok` or `failed`) and every mail sent: the metrics count them. */
+  onRun: (result: 'ok' | 'failed') => void = () => undefined;
+  onMailSent: () => void = () => undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,6 +50,17 @@ export class ExpiryNotifier {
 
   /** One pass; returns how many notices this instance claimed. */
   async runOnce(): Promise<number> {
+    try {
+      const claimed = await this.notifyDue();
+      this.onRun('ok');
+      return claimed;
+    } catch (error) {
+      this.onRun('failed');
+      throw error;
+    }
+  }
+
+  private async notifyDue(): Promise<number> {
     const due: DueToken[] = await this.dataSource.query(
       `SELECT t.id, t.name, t."tokenPrefix", t."expiresAt", t."organizationId", o.name AS "organizationName", u.email AS "ownerEmail"
          FROM api_tokens t
@@ -101,6 +115,7 @@ export class ExpiryNotifier {
           'Create a new token, or regenerate this one, before then to avoid an interruption.',
         ].join('\n\n'),
       });
+      this.onMailSent();
       await this.dataSource.query(`UPDATE token_expiry_notifications SET "sentAt" = now() WHERE id = $1`, [claimId]);
     } catch (error) {
       // Give the claim back, so a later run (on any instance) tries again.

@@ -28,6 +28,8 @@ export class TokenUsageRecorder {
   private pending = new Map<string, Usage>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  /** Told of every flush that had something to write: the rows written, or `failed` (the metrics count them). */
+  onFlush: (written: number | 'failed') => void = () => undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -72,25 +74,29 @@ export class TokenUsageRecorder {
     this.pending = new Map();
     const rows: UsageRow[] = [...batch].map(([id, usage]) => ({ id, at: usage.at.toISOString(), addresses: usage.addresses }));
     try {
-      await this.update(rows);
+      this.onFlush(await this.update(rows));
     } catch (error) {
       if (!refusedData(error)) {
+        this.onFlush('failed');
         for (const [id, usage] of batch) this.merge(id, usage, true);
         this.log.warn({ err: error instanceof Error ? error.message : String(error), tokens: batch.size }, 'token usage not recorded yet, kept for the next flush');
         return;
       }
+      let written = 0;
       for (const row of rows) {
         try {
-          await this.update([row]);
+          written += await this.update([row]);
         } catch (rowError) {
           this.log.warn({ err: rowError instanceof Error ? rowError.message : String(rowError), tokenId: row.id }, 'token usage not recorded');
         }
       }
+      this.onFlush(written);
     }
   }
 
-  private async update(rows: UsageRow[]): Promise<void> {
-    await this.dataSource.query(
+  /** Returns the number of rows written. */
+  private async update(rows: UsageRow[]): Promise<number> {
+    const [, written] = (await this.dataSource.query(
       `UPDATE api_tokens AS t SET
          "lastUsedAt" = GREATEST(t."lastUsedAt", u.at),
          "lastUsedAddresses" = ARRAY(
@@ -99,7 +105,8 @@ export class TokenUsageRecorder {
        FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, at timestamptz, addresses varchar[])) AS u
        WHERE t.id = u.id`,
       [JSON.stringify(rows)],
-    );
+    )) as [unknown, number];
+    return written;
   }
 
   async stop(): Promise<void> {

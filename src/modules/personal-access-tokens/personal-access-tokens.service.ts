@@ -5,7 +5,7 @@ import { isId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
-import { AuthenticationError, badInput, DomainError, ErrorCode, forbidden, notFound } from '../../errors';
+import { AuthenticationError, badInput, DomainError, ErrorCode, forbidden, notFound, type CredentialRefusal } from '../../errors';
 import type { UserEntity } from '../users/user.entity';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
@@ -14,6 +14,15 @@ import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
 const DAY_MS = 86_400_000;
 export const PAT_USED_DIRECTLY = 'a personal access token cannot be used directly: exchange it with refreshAccessToken first';
+
+/** The refusals of an access token that are not "unknown" (bad signature, unknown key or PAT, wrong claims). */
+const REFUSALS: Record<string, CredentialRefusal> = {
+  'malformed token': 'malformed',
+  'token expired': 'expired',
+  'personal access token expired': 'expired',
+  'personal access token revoked': 'revoked',
+  'the user is inactive': 'revoked',
+};
 
 type PatWithUser = PersonalAccessTokenEntity & { user: UserEntity };
 
@@ -134,7 +143,10 @@ export class PersonalAccessTokensService {
   /** The Bearer verifier for JWTs. */
   async authenticate(token: string): Promise<Principal> {
     const result = await this.check(token);
-    if (!result.valid) throw new AuthenticationError('invalid_token', result.reason === PAT_USED_DIRECTLY ? PAT_USED_DIRECTLY : `invalid or expired token: ${result.reason}`);
+    if (!result.valid) {
+      const message = result.reason === PAT_USED_DIRECTLY ? PAT_USED_DIRECTLY : `invalid or expired token: ${result.reason}`;
+      throw new AuthenticationError('invalid_token', message, false, REFUSALS[result.reason] ?? 'unknown');
+    }
     return { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN };
   }
 }

@@ -80,7 +80,7 @@ export class UsersService {
   async authenticateUserKey(key: string): Promise<UserEntity> {
     const user = await this.users.findOneBy({ userKeyDigest: sha256(key) });
     if (!user) throw new AuthenticationError('invalid_token', 'invalid or expired token');
-    if (!user.isActive) throw new AuthenticationError('invalid_token', 'invalid token: the user is inactive');
+    if (!user.isActive) throw new AuthenticationError('invalid_token', 'invalid token: the user is inactive', false, 'revoked');
     return user;
   }
 }
