@@ -126,8 +126,14 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const metrics = new Metrics({ processMetrics: config.metrics.port !== 0, pool: poolStats(dataSource) });
     metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier });
     if (config.metrics.port !== 0) {
-      metricsServer = await startMetricsServer(metrics.registry, config.metrics);
-      log.info({ host: metricsServer.address.address, port: metricsServer.address.port }, 'Prometheus metrics served at /metrics');
+      try {
+        metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+        log.info({ host: metricsServer.address.address, port: metricsServer.address.port }, 'Prometheus metrics served at /metrics');
+      } catch (error) {
+        // Several instances on one machine would all want the default port: only a port the operator chose is worth refusing to start for.
+        if (config.metrics.portChosen) throw error;
+        log.warn({ reason: (error as Error).message }, 'serving without metrics: set METRICS_PORT to a free port (or 0) to choose');
+      }
     }
     notifier.start();
     const limits = graphqlLimits(config);

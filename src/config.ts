@@ -128,7 +128,12 @@ export type Config = {
   /** Browser origins allowed to call with credentials (CORS); none by default. */
   corsOrigins: string[];
   /** The Prometheus listener (`/metrics`); port 0 turns it off. */
-  metrics: { port: number; host: string };
+  metrics: {
+    port: number;
+    host: string;
+    /** METRICS_PORT was set: a port that cannot be had stops the start; the default one is only warned about. */
+    portChosen: boolean;
+  };
   /** A request that takes longer is logged at `info` even when it succeeded. */
   slowRequestMs: number;
 };
@@ -188,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     corsOrigins: e.CORS_ORIGINS,
-    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, portChosen: Boolean(env.METRICS_PORT?.trim()) },
     slowRequestMs: e.SLOW_REQUEST_MS,
   };
 }

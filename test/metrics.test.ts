@@ -227,4 +227,30 @@ describe('Prometheus metrics', () => {
       await plain.close();
     }
   });
+  it('a busy port stops the start when METRICS_PORT chose it, and only warns when it is the default', async () => {
+    const holder = createServer();
+    const hold = (port: number) => new Promise<void>((resolve) => holder.once('error', () => resolve()).listen(port, '127.0.0.1', resolve));
+    const busy = await freePort('127.0.0.1');
+    await hold(busy);
+    try {
+      await expect(startTestServer({ METRICS_PORT: String(busy), METRICS_HOST: '127.0.0.1' })).rejects.toThrow(/METRICS_PORT/);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    // The default port, 9464, held here (or by whatever already holds it): the server starts without metrics.
+    const defaultHolder = createServer();
+    await new Promise<void>((resolve) => defaultHolder.once('error', () => resolve()).listen(9464, '127.0.0.1', resolve));
+    try {
+      const unset = await startTestServer({ METRICS_PORT: undefined as unknown as string });
+      try {
+        expect(unset.app.metricsAddress).toBeNull();
+        expect(unset.logs.some((line) => line.includes('serving without metrics'))).toBe(true);
+        expect((await unset.gql('{ __typename }')).status).toBe(200);
+      } finally {
+        await unset.close();
+      }
+    } finally {
+      if (defaultHolder.listening) await new Promise<void>((resolve) => defaultHolder.close(() => resolve()));
+    }
+  });
 });
