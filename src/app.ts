@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
@@ -12,10 +11,12 @@ import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import { createContextFactory, type RequestContext } from './context';
+import type { DatabaseAvailability } from './db/availability';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import type { QueryCounter } from './db/query-counter';
-import { createFormatError } from './errors';
+import { createFormatError, translatedErrorStatus } from './errors';
+import { HttpDrain } from './http-drain';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
 import { loadKeySet } from './modules/personal-access-tokens/signing-keys';
@@ -33,8 +34,14 @@ export type App = {
   services: Services;
   authenticator: Authenticator;
   notifier: ExpiryNotifier;
-  /** Stops GraphQL, closes the database connections, and stops the embedded PostgreSQL if one was started. */
-  close(): Promise<void>;
+  /**
+   * Stops in order: the background jobs; the HTTP server (no new connections,
+   * idle ones closed, requests in flight finish until SHUTDOWN_TIMEOUT_SECONDS
+   * or `cutShort` aborts, then are cut off); GraphQL; writes the gathered token
+   * usage; closes the pool; stops the embedded PostgreSQL if one was started.
+   * A step that fails is logged and the next ones still run.
+   */
+  close(options?: { cutShort?: AbortSignal }): Promise<void>;
 };
 
 function homePage(withGraphiql: boolean): string {
@@ -48,9 +55,17 @@ function homePage(withGraphiql: boolean): string {
  * wrong type) answered in the GraphQL error shape, never Express's HTML page
  * with its stack trace.
  */
-function httpErrorHandler(log: Logger): ErrorRequestHandler {
+function httpErrorHandler(log: Logger, availability: DatabaseAvailability): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
+    const unavailable = availability.answerFor(error);
+    if (unavailable) {
+      res
+        .status(503)
+        .set('retry-after', String(unavailable.details.retryAfter))
+        .json({ errors: [{ message: unavailable.message, extensions: { code: unavailable.code, ...unavailable.details } }] });
+      return;
+    }
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const message = (error as { expose?: boolean; message?: string }).expose ? (error as Error).message : 'bad request';
@@ -72,10 +87,12 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     databaseUrl = embedded.url;
     log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL');
   }
-  const { dataSource, queries } = createDataSource(databaseUrl, log);
+  const { dataSource, queries, availability } = createDataSource(databaseUrl, log, config.databaseTimeouts);
+  const drain = options.httpServer ? new HttpDrain(options.httpServer) : undefined;
   const redis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, lazyConnect: false }) : undefined;
   try {
     await dataSource.initialize();
+    availability.watch(dataSource);
     const applied = await migrate(dataSource);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
@@ -97,7 +114,9 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
-      formatError: createFormatError(log),
+      formatError: createFormatError(log, (error) => availability.answerFor(error)),
+      // main.ts owns the signals: Apollo's own handler would stop GraphQL before requests in flight finish.
+      stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
       introspection: config.introspection,
@@ -108,7 +127,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         ApolloServerPluginLandingPageDisabled(),
         // Federation's inline traces would hand per-field timings to any client that asks for them.
         ApolloServerPluginInlineTraceDisabled(),
-        ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
+        translatedErrorStatus((error) => availability.answerFor(error)),
       ],
     });
     await apollo.start();
@@ -116,6 +135,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.trustProxy);
+    if (drain) app.use(drain.refuseWhileDraining);
     app.use((req, res, next) => {
       const started = process.hrtime.bigint();
       const requestId = randomUUID();
@@ -153,13 +173,13 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those.
       cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
       express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log, production: config.nodeEnv === 'production' }) }),
+      expressMiddleware(apollo, { context: createContextFactory({ dataSource, services, authenticator, log, availability, production: config.nodeEnv === 'production' }) }),
     );
 
     app.use((_req, res) => {
       res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     });
-    app.use(httpErrorHandler(log));
+    app.use(httpErrorHandler(log, availability));
 
     return {
       express: app,
@@ -168,13 +188,26 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       services,
       authenticator,
       notifier,
-      async close() {
-        notifier.stop();
-        await apollo.stop();
-        await services.tokenUsage.stop();
-        await dataSource.destroy();
+      async close({ cutShort } = {}) {
+        const gracePeriod = AbortSignal.timeout(config.shutdownTimeoutSeconds * 1000);
+        const deadline = cutShort ? AbortSignal.any([gracePeriod, cutShort]) : gracePeriod;
+        const step = async (name: string, work: () => Promise<unknown>) => {
+          try {
+            await work();
+          } catch (error) {
+            log.warn({ step: name, err: error instanceof Error ? error.message : String(error) }, 'shutdown step failed');
+          }
+        };
+        await step('background jobs', () => notifier.stop());
+        await step('http', async () => {
+          const { cutOff } = (await drain?.drain(deadline)) ?? { cutOff: 0 };
+          if (cutOff > 0) log.warn({ requests: cutOff }, 'requests still running at the shutdown deadline were cut off');
+        });
+        await step('graphql', () => apollo.stop());
+        await step('token usage', () => services.tokenUsage.stop());
+        await step('database pool', () => dataSource.destroy());
         redis?.disconnect();
-        await embedded?.stop();
+        await step('embedded postgres', async () => embedded?.stop());
       },
     };
   } catch (error) {

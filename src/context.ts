@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { resolveAccess, type OrgAccess } from './auth/access';
 import type { Authenticator } from './auth/authenticator';
+import type { DatabaseAvailability } from './db/availability';
 import type { Principal } from './auth/principal';
 import { DomainError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
@@ -57,7 +58,14 @@ export function clientAddressOf(req: Request): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger; production: boolean }) {
+export function createContextFactory(deps: {
+  dataSource: DataSource;
+  services: Services;
+  authenticator: Authenticator;
+  log: Logger;
+  availability?: DatabaseAvailability;
+  production: boolean;
+}) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     const clientAddress = clientAddressOf(req);
@@ -73,7 +81,8 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
       });
     } catch (error) {
       // Apollo Server answers a GraphQLError thrown here as it is (status and headers from extensions.http).
-      if (error instanceof DomainError) throw new GraphQLError(error.message, { extensions: error.extensions });
+      const known = error instanceof DomainError ? error : deps.availability?.answerFor(error);
+      if (known) throw new GraphQLError(known.message, { extensions: known.extensions });
       throw error;
     }
     const loaders = createLoaders(deps.dataSource);
