@@ -51,14 +51,16 @@ function failureOf(error: object): DatabaseFailure | null {
  * The one place that tells a database outage from any other error. Looks
  * through the wrappers an error gathers on its way up: TypeORM's
  * QueryFailedError (`driverError`), `cause`, an AggregateError's `errors`
- * (a host name with several addresses) and GraphQL's `originalError`.
+ * (a host name with several addresses), GraphQL's `originalError`, and the
+ * `thrownValue` of graphql-js's NonErrorThrown (the rate limiter's store
+ * rejects with a plain object).
  */
 export function databaseFailure(error: unknown, depth = 0): DatabaseFailure | null {
   if (typeof error !== 'object' || error === null || depth > 4) return null;
   const own = failureOf(error);
   if (own) return own;
-  const { driverError, cause, errors, originalError } = error as Record<string, unknown>;
-  for (const inner of [driverError, cause, originalError, ...(Array.isArray(errors) ? errors : [])]) {
+  const { driverError, cause, errors, originalError, thrownValue } = error as Record<string, unknown>;
+  for (const inner of [driverError, cause, originalError, thrownValue, ...(Array.isArray(errors) ? errors : [])]) {
     const found = databaseFailure(inner, depth + 1);
     if (found) return found;
   }
