@@ -23,6 +23,8 @@ async function freePort(): Promise<number> {
   });
 }
 
+const ACKNOWLEDGEMENTS = { start: 'started', stop: 'stopped', freeze: 'frozen', thaw: 'thawed' } as const;
+
 /** A PostgreSQL of this test's own (test/support/disposable-postgres.mjs), which it stops and starts. */
 class DisposablePostgres {
   private readonly replies: string[] = [];
@@ -50,10 +52,10 @@ class DisposablePostgres {
     return new DisposablePostgres(child, folder, `postgres://postgres:postgres@127.0.0.1:${port}/idgraph`);
   }
 
-  async command(command: 'start' | 'stop'): Promise<void> {
+  async command(command: keyof typeof ACKNOWLEDGEMENTS): Promise<void> {
     this.child.stdin.write(`${command}\n`);
     const reply = this.replies.shift() ?? (await new Promise<string>((resolve) => this.waiting.push(resolve)));
-    if (reply !== `${command === 'start' ? 'started' : 'stopped'}`) throw new Error(`postgres ${command}: ${reply}`);
+    if (reply !== ACKNOWLEDGEMENTS[command]) throw new Error(`postgres ${command}: ${reply}`);
   }
 
   async close(): Promise<void> {
@@ -206,6 +208,48 @@ describe('while PostgreSQL is out of reach', () => {
     } finally {
       await postgres.command('start');
     }
+  });
+});
+
+describe('while PostgreSQL accepts connections and answers nothing', () => {
+  let postgres: DisposablePostgres;
+  let server: TestServer;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    postgres = await DisposablePostgres.create();
+    await postgres.command('start');
+    server = await startTestServer(
+      { DATABASE_CONNECT_TIMEOUT_SECONDS: '1', DATABASE_STATEMENT_TIMEOUT_SECONDS: '1', EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0' },
+      postgres.url,
+    );
+    user = await signUp(server, 'frozen');
+  });
+
+  afterAll(async () => {
+    await postgres?.command('thaw').catch(() => undefined);
+    await server?.close();
+    await postgres?.close();
+  });
+
+  it('the pool and query timeouts turn every wait into a 503, and the server serves again once it answers', async () => {
+    // Busy and idle pooled connections alike: a few at once, so that the frozen requests meet both.
+    const me = () => server.gql('{ me { id } }', {}, user.auth);
+    expect((await Promise.all([me(), me(), me()])).map((r) => r.status)).toEqual([200, 200, 200]);
+    await postgres.command('freeze');
+    try {
+      const frozen = await Promise.all([me(), me(), me(), me()]);
+      for (const response of frozen) {
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      }
+    } finally {
+      await postgres.command('thaw');
+    }
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt += 1) status = (await me()).status;
+    expect(status).toBe(200);
   });
 });
 
