@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       tokenPrefix: 'idg_',
     });
     expect(config.dataDir).toMatch(/\.data$/);
+    expect(config).toMatchObject({ shutdownTimeoutSeconds: 10, databaseTimeouts: { connectSeconds: 3, statementSeconds: 10 } });
   });
 
   it.each([
@@ -33,6 +34,9 @@ describe('loadConfig', () => {
     ['SESSION_TTL_SECONDS', '5'],
     ['REDIS_URL', 'http://localhost'],
     ['TOKEN_PREFIX', 'IDG'],
+    ['SHUTDOWN_TIMEOUT_SECONDS', '-1'],
+    ['DATABASE_CONNECT_TIMEOUT_SECONDS', '0'],
+    ['DATABASE_STATEMENT_TIMEOUT_SECONDS', 'soon'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let caught: unknown;
     try {
