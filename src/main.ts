@@ -28,9 +28,10 @@ async function main(): Promise<void> {
   const app = await createApp(config, log, { httpServer });
   httpServer.on('request', app.express);
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  // Before the line that tells the world the server is up: a signal sent on reading it must find the handlers.
+  stopOnSignals(app, log, config.shutdownTimeoutSeconds);
   const address = httpServer.address() as AddressInfo;
   log.info({ url: listeningUrl(config.host, address), port: address.port }, 'idgraph is listening');
-  stopOnSignals(app, log, config.shutdownTimeoutSeconds);
 }
 
 main().catch((error: unknown) => {

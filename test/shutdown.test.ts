@@ -117,6 +117,10 @@ describe('SIGTERM', () => {
     }
     expect(answers[0]).toEqual({ data: { viewer: { id: expect.any(String), kind: expect.any(String) } } });
     const idle = await idleKeepAlive(server);
+    // A request whose headers are still coming when the signal arrives: not yet in flight.
+    const late = new RawConnection(server.port);
+    await late.connected;
+    late.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\n`);
     const inFlight = await requestInFlight(server, VIEWER);
 
     const signalledAt = new Date();
@@ -127,6 +131,11 @@ describe('SIGTERM', () => {
     let refused = false;
     for (let attempt = 0; attempt < 50 && !refused; attempt += 1) refused = await connectionRefused(server.port);
     expect(refused).toBe(true);
+    const lateBody = JSON.stringify({ query: '{ __typename }' });
+    late.write(`Content-Length: ${lateBody.length}\r\n\r\n${lateBody}`);
+    await late.closed;
+    // Refused with 503 (or, had its first bytes not been read yet, closed unanswered): never served.
+    expect(late.text === '' || /^HTTP\/1\.1 503 .*"code":"SERVICE_UNAVAILABLE"/s.test(late.text)).toBe(true);
 
     inFlight.finish();
     const response = await inFlight.connection.until(/\r\n\r\n\{.*\}$/s);
