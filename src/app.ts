@@ -115,7 +115,8 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
       formatError: createFormatError(log, (error) => availability.answerFor(error)),
-      // main.ts owns the signals: Apollo's own handler would stop GraphQL before requests in flight finish.
+      // src/shutdown.ts owns the signals. Apollo's own handler raced it: the second, concurrent `stop()`
+      // never returned, so the token usage was never written and an idle server took 10 s to exit.
       stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,

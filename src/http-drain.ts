@@ -9,9 +9,8 @@ import { ErrorCode, RETRY_AFTER_SECONDS } from './errors';
  * response), and whatever still runs when the deadline passes is cut off.
  *
  * Node's `server.close()` alone leaves a keep-alive connection open after its
- * last response until the client or the keep-alive timeout closes it, and
- * Apollo's drain plugin waits out its grace period: an idle server then took
- * 10 s to stop.
+ * last response until the client or the keep-alive timeout closes it; the
+ * grace period here is the caller's, so a second signal can end it early.
  */
 export class HttpDrain {
   private readonly inFlight = new Set<ServerResponse>();
