@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -12,10 +11,12 @@ import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import { createContextFactory, type RequestContext } from './context';
+import type { DatabaseAvailability } from './db/availability';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import type { QueryCounter } from './db/query-counter';
-import { createFormatError } from './errors';
+import { createFormatError, translatedErrorStatus } from './errors';
+import { HttpDrain } from './http-drain';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
 import { loadKeySet, SigningKeyReloader } from './modules/personal-access-tokens/signing-keys';
@@ -43,8 +44,14 @@ export type App = {
   metrics: Metrics;
   /** Where the Prometheus listener listens; null when METRICS_PORT is 0. */
   metricsAddress: AddressInfo | null;
-  /** Stops GraphQL, closes the database connections, and stops the embedded PostgreSQL if one was started. */
-  close(): Promise<void>;
+  /**
+   * Stops in order: the background jobs; the HTTP server (no new connections,
+   * idle ones closed, requests in flight finish until SHUTDOWN_TIMEOUT_SECONDS
+   * or `cutShort` aborts, then are cut off); GraphQL; writes the gathered token
+   * usage; closes the pool; stops the embedded PostgreSQL if one was started.
+   * A step that fails is logged and the next ones still run.
+   */
+  close(options?: { cutShort?: AbortSignal }): Promise<void>;
 };
 
 function homePage(withGraphiql: boolean): string {
@@ -58,9 +65,17 @@ function homePage(withGraphiql: boolean): string {
  * wrong type) answered in the GraphQL error shape, never Express's HTML page
  * with its stack trace.
  */
-function httpErrorHandler(log: Logger): ErrorRequestHandler {
+function httpErrorHandler(log: Logger, availability: DatabaseAvailability): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
+    const unavailable = availability.answerFor(error);
+    if (unavailable) {
+      res
+        .status(503)
+        .set('retry-after', String(unavailable.details.retryAfter))
+        .json({ errors: [{ message: unavailable.message, extensions: { code: unavailable.code, ...unavailable.details } }] });
+      return;
+    }
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const message = (error as { expose?: boolean; message?: string }).expose ? (error as Error).message : 'bad request';
@@ -88,7 +103,8 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     databaseUrl = embedded.url;
     log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL');
   }
-  const { dataSource, queries } = createDataSource(databaseUrl, log);
+  const { dataSource, queries, availability } = createDataSource(databaseUrl, log, config.databaseTimeouts);
+  const drain = options.httpServer ? new HttpDrain(options.httpServer) : undefined;
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, {
         enableOfflineQueue: false,
@@ -100,6 +116,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
   let metricsServer: MetricsServer | undefined;
   try {
     await dataSource.initialize();
+    availability.watch(dataSource);
     const applied = await migrate(dataSource);
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
@@ -139,7 +156,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
-      formatError: createFormatError(log),
+      formatError: createFormatError(log, (error) => availability.answerFor(error)),
+      // src/shutdown.ts owns the signals. Apollo's own handler raced it: the second, concurrent `stop()`
+      // never returned, so the token usage was never written and an idle server took 10 s to exit.
+      stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
       introspection: config.introspection,
@@ -151,7 +171,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         // Federation's inline traces would hand per-field timings to any client that asks for them.
         ApolloServerPluginInlineTraceDisabled(),
         recordingPlugin(),
-        ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
+        translatedErrorStatus((error) => availability.answerFor(error)),
       ],
     });
     await apollo.start();
@@ -159,6 +179,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.trustProxy);
+    if (drain) app.use(drain.refuseWhileDraining);
     const logRequest = accessLog(log, config.slowRequestMs);
     app.use(
       recordRequests((request) => {
@@ -183,14 +204,17 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
       express.json({ limit: '100kb' }),
       expressMiddleware(apollo, {
-        context: recordingContext(createContextFactory({ dataSource, services, authenticator, log, production: config.nodeEnv === 'production' }), config.tokenPrefix),
+        context: recordingContext(
+          createContextFactory({ dataSource, services, authenticator, log, availability, production: config.nodeEnv === 'production' }),
+          config.tokenPrefix,
+        ),
       }),
     );
 
     app.use((_req, res) => {
       res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     });
-    app.use(httpErrorHandler(log));
+    app.use(httpErrorHandler(log, availability));
 
     return {
       express: app,
@@ -201,16 +225,31 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       notifier,
       metrics,
       metricsAddress: metricsServer?.address ?? null,
-      async close() {
-        await metricsServer?.close();
-        notifier.stop();
-        services.rateLimits.stop();
-        keyReloader?.stop();
-        await apollo.stop();
-        await services.tokenUsage.stop();
-        await dataSource.destroy();
+      async close({ cutShort } = {}) {
+        const gracePeriod = AbortSignal.timeout(config.shutdownTimeoutSeconds * 1000);
+        const deadline = cutShort ? AbortSignal.any([gracePeriod, cutShort]) : gracePeriod;
+        const step = async (name: string, work: () => Promise<unknown>) => {
+          try {
+            await work();
+          } catch (error) {
+            log.warn({ step: name, err: error instanceof Error ? error.message : String(error) }, 'shutdown step failed');
+          }
+        };
+        await step('background jobs', async () => {
+          services.rateLimits.stop();
+          keyReloader?.stop();
+          await notifier.stop();
+        });
+        await step('http', async () => {
+          const { cutOff } = (await drain?.drain(deadline)) ?? { cutOff: 0 };
+          if (cutOff > 0) log.warn({ requests: cutOff }, 'requests still running at the shutdown deadline were cut off');
+        });
+        await step('graphql', () => apollo.stop());
+        await step('token usage', () => services.tokenUsage.stop());
+        await step('database pool', () => dataSource.destroy());
+        await step('metrics', async () => metricsServer?.close());
         redis?.disconnect();
-        await embedded?.stop();
+        await step('embedded postgres', async () => embedded?.stop());
       },
     };
   } catch (error) {

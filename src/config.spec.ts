@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       slowRequestMs: 500,
     });
     expect(config.dataDir).toMatch(/\.data$/);
+    expect(config).toMatchObject({ shutdownTimeoutSeconds: 10, databaseTimeouts: { connectSeconds: 3, statementSeconds: 10 } });
   });
 
   it.each([
@@ -42,6 +43,9 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_PURGE_SECONDS', '0'],
     ['METRICS_PORT', '-1'],
     ['SLOW_REQUEST_MS', 'fast'],
+    ['SHUTDOWN_TIMEOUT_SECONDS', '-1'],
+    ['DATABASE_CONNECT_TIMEOUT_SECONDS', '0'],
+    ['DATABASE_STATEMENT_TIMEOUT_SECONDS', 'soon'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     let caught: unknown;
     try {

@@ -34,6 +34,9 @@ const environment = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 60).default(3),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: integer(1, 3600).default(10),
+  SHUTDOWN_TIMEOUT_SECONDS: integer(0, 3600).default(10),
   IDGRAPH_DATA_DIR: z.string().trim().min(1).default('.data'),
   REDIS_URL: optionalUrl(['redis', 'rediss']),
   TRUST_PROXY: trustProxy.default(false),
@@ -91,6 +94,10 @@ export type Config = {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: (typeof LOG_LEVELS)[number];
   databaseUrl: string | undefined;
+  /** How long to wait for a new database connection, and for a statement (not applied to migrations). */
+  databaseTimeouts: { connectSeconds: number; statementSeconds: number };
+  /** How long a stopping server lets requests in flight finish before cutting them off. */
+  shutdownTimeoutSeconds: number;
   dataDir: string;
   redisUrl: string | undefined;
   trustProxy: boolean | number | string[];
@@ -158,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseTimeouts: { connectSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS, statementSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS },
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS,
     dataDir: path.resolve(e.IDGRAPH_DATA_DIR),
     redisUrl: e.REDIS_URL,
     trustProxy: e.TRUST_PROXY,

@@ -7,6 +7,7 @@ import { resolveAccess, type OrgAccess } from './auth/access';
 import { clientAddressOf } from './common/client-address';
 import type { Authenticator } from './auth/authenticator';
 import type { Principal } from './auth/principal';
+import type { DatabaseAvailability } from './db/availability';
 import { DomainError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import type { Logger } from './logger';
@@ -49,7 +50,14 @@ function cookieJar(req: Request, res: Response, production: boolean): CookieJar 
   };
 }
 
-export function createContextFactory(deps: { dataSource: DataSource; services: Services; authenticator: Authenticator; log: Logger; production: boolean }) {
+export function createContextFactory(deps: {
+  dataSource: DataSource;
+  services: Services;
+  authenticator: Authenticator;
+  log: Logger;
+  availability?: DatabaseAvailability;
+  production: boolean;
+}) {
   return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
     const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     const clientAddress = clientAddressOf(req);
@@ -65,7 +73,8 @@ export function createContextFactory(deps: { dataSource: DataSource; services: S
       });
     } catch (error) {
       // Apollo Server answers a GraphQLError thrown here as it is (status and headers from extensions.http).
-      if (error instanceof DomainError) throw new GraphQLError(error.message, { extensions: error.extensions });
+      const known = error instanceof DomainError ? error : deps.availability?.answerFor(error);
+      if (known) throw new GraphQLError(known.message, { extensions: known.extensions });
       throw error;
     }
     const loaders = createLoaders(deps.dataSource);

@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from './logger';
@@ -42,8 +43,12 @@ export const forbidden = (message: string, extensions: Record<string, unknown> =
 export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
 export const rateLimited = (retryAfter: number) =>
   new DomainError(ErrorCode.RATE_LIMITED, `too many attempts, retry in ${retryAfter} s`, { retryAfter });
-export const serviceUnavailable = (retryAfter: number) =>
-  new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `temporarily unavailable, retry in ${retryAfter} s`, { retryAfter });
+/** How long a client is asked to wait (Retry-After) when the database is out of reach or the server is stopping. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A store idgraph needs is out of reach or too slow: worth retrying, and nothing in the message says where it is. */
+export const serviceUnavailable = (retryAfter = RETRY_AFTER_SECONDS) =>
+  new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the service is temporarily unavailable, retry later', { retryAfter });
 
 /** RFC 6750 error codes for the WWW-Authenticate challenge. */
 export type AuthFailure = 'missing' | 'invalid_request' | 'invalid_token';
@@ -99,10 +104,15 @@ const CLIENT_CODES = new Set([
   ...Object.values(ErrorCode),
 ]);
 
-/** The one formatError: known codes pass, anything else is logged and answered without details. */
-export function createFormatError(log: Logger) {
+/**
+ * The one formatError: known codes pass, anything else is logged and answered
+ * without details. `translate` turns an error of the infrastructure (the
+ * database out of reach) into the DomainError the client is to see.
+ */
+export function createFormatError(log: Logger, translate: (error: unknown) => DomainError | null = () => null) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    const original = unwrapped instanceof DomainError ? unwrapped : (translate(unwrapped) ?? unwrapped);
     if (original instanceof DomainError) {
       return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { code: original.code, ...original.details } };
     }
@@ -118,5 +128,31 @@ export function createFormatError(log: Logger) {
       locations: formatted.locations,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
+  };
+}
+
+/**
+ * formatError shapes an error's body but comes too late to set the
+ * response's status: this plugin gives the response the status and headers
+ * of an error that `translate` recognises (503 and Retry-After when the
+ * database is out of reach), for errors thrown in resolvers.
+ */
+export function translatedErrorStatus(translate: (error: unknown) => DomainError | null): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, response }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            const http = original instanceof DomainError ? undefined : translate(original)?.extensions.http;
+            if (!http) continue;
+            const { status, headers } = http as { status: number; headers: Map<string, string> };
+            response.http.status = status;
+            for (const [name, value] of headers) response.http.headers.set(name, value);
+            return;
+          }
+        },
+      };
+    },
   };
 }

@@ -1,8 +1,16 @@
 import 'reflect-metadata';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { stopOnSignals } from './shutdown';
+
+/** The URL to print: `localhost` when listening on every interface, the real port when PORT=0. */
+function listeningUrl(host: string, address: AddressInfo): string {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${address.port}/graphql`;
+}
 
 async function main(): Promise<void> {
   let config;
@@ -20,18 +28,10 @@ async function main(): Promise<void> {
   const app = await createApp(config, log, { httpServer });
   httpServer.on('request', app.express);
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
-  log.info({ url: `http://localhost:${config.port}/graphql` }, 'idgraph is listening');
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Before the line that tells the world the server is up: a signal sent on reading it must find the handlers.
+  stopOnSignals(app, log, config.shutdownTimeoutSeconds);
+  const address = httpServer.address() as AddressInfo;
+  log.info({ url: listeningUrl(config.host, address), port: address.port }, 'idgraph is listening');
 }
 
 main().catch((error: unknown) => {

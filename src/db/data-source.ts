@@ -1,13 +1,22 @@
 import path from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { Logger } from '../logger';
+import { DatabaseAvailability } from './availability';
 import { ENTITIES } from './entities';
 import { QueryCounter } from './query-counter';
 
 /** Compiled (dist/migrations/*.js) or run from source (migrations/*.ts): the same folder either way. */
 const MIGRATIONS = path.join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
-export function dataSourceOptions(url: string, queryCounter?: QueryCounter): DataSourceOptions {
+export type DatabaseTimeouts = { connectSeconds: number; statementSeconds: number };
+
+/** DATABASE_CONNECT_TIMEOUT_SECONDS and DATABASE_STATEMENT_TIMEOUT_SECONDS when unset. */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectSeconds: 3, statementSeconds: 10 };
+
+/** A little longer than statement_timeout: the server's own limit answers first whenever the server answers at all. */
+const CLIENT_QUERY_TIMEOUT_MARGIN_SECONDS = 2;
+
+export function dataSourceOptions(url: string, queryCounter?: QueryCounter, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -23,13 +32,39 @@ export function dataSourceOptions(url: string, queryCounter?: QueryCounter): Dat
     logging: queryCounter ? ['query', 'error', 'warn', 'migration'] : false,
     logger: queryCounter,
     maxQueryExecutionTime: 1000,
-    extra: { max: 10, application_name: 'idgraph' },
+    // Bounded waits, so that a request answers 503 soon while PostgreSQL is out of reach: a connection
+    // that cannot be made, a statement the server runs too long, and (query_timeout, on the client) a
+    // server that no longer answers at all, as behind a broken network.
+    extra: {
+      max: 10,
+      application_name: 'idgraph',
+      connectionTimeoutMillis: timeouts.connectSeconds * 1000,
+      statement_timeout: timeouts.statementSeconds * 1000,
+      query_timeout: (timeouts.statementSeconds + CLIENT_QUERY_TIMEOUT_MARGIN_SECONDS) * 1000,
+      keepAlive: true,
+    },
+    // An idle pooled connection that breaks (PostgreSQL restarted) is dropped by the pool; this only reports it.
+    ...(queryCounter ? { poolErrorHandler: (error: unknown) => queryCounter.logPoolError(error) } : {}),
   };
 }
 
-export function createDataSource(url: string, log?: Logger): { dataSource: DataSource; queries: QueryCounter } {
-  const queries = new QueryCounter(log);
-  return { dataSource: new DataSource(dataSourceOptions(url, queries)), queries };
+export function createDataSource(
+  url: string,
+  log?: Logger,
+  timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS,
+): { dataSource: DataSource; queries: QueryCounter; availability: DatabaseAvailability } {
+  const availability = new DatabaseAvailability(log);
+  const queries = new QueryCounter(log, availability);
+  return { dataSource: new DataSource(dataSourceOptions(url, queries, timeouts)), queries, availability };
+}
+
+/**
+ * The same database without the request timeouts: a migration may rewrite a
+ * big table, and an instance may wait on the lock while another migrates.
+ */
+function withoutRequestTimeouts(dataSource: DataSource): DataSource {
+  const { extra } = dataSource.options as { extra?: Record<string, unknown> };
+  return new DataSource({ ...dataSource.options, extra: { ...extra, max: 2, statement_timeout: 0, query_timeout: undefined } } as DataSourceOptions);
 }
 
 /** One constant for the whole product: instances that boot together queue on it. */
@@ -37,14 +72,16 @@ const MIGRATION_LOCK_KEY = 4_271_033_901;
 
 /** Runs pending migrations under a PostgreSQL advisory lock, so two instances never migrate at once. */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
+  const migrator = await withoutRequestTimeouts(dataSource).initialize();
+  const runner = migrator.createQueryRunner();
   try {
+    await runner.connect();
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await migrator.runMigrations({ transaction: 'each' });
     return applied.map((migration) => migration.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await runner.release();
+    await migrator.destroy();
   }
 }

@@ -22,6 +22,7 @@ type DueToken = {
  */
 export class ExpiryNotifier {
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
   private readonly mailer: Transporter | undefined;
   /** Told of every run (`ok` or `failed`) and every mail sent: the metrics count them. */
   onRun: (result: 'ok' | 'failed') => void = () => undefined;
@@ -38,13 +39,15 @@ export class ExpiryNotifier {
   start(): void {
     if (this.options.intervalSeconds === 0) return;
     this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'expiry notification run failed'));
+      this.running = this.runOnce().catch((error: unknown) => this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'expiry notification run failed'));
     }, this.options.intervalSeconds * 1000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** No further run; waits for one in progress, so that the pool is not closed under it. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.running;
     this.mailer?.close();
   }
 
