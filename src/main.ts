@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { describeStartFailure } from './start-failure';
 
 async function main(): Promise<void> {
   let config;
@@ -35,6 +36,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`idgraph failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`idgraph failed to start: ${describeStartFailure(error)}\n`);
   process.exit(1);
 });
