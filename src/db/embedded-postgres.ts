@@ -425,7 +425,8 @@ async function ensureDatabase(layout: Layout, password: string, database: string
     if (!rowCount) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
   } catch (error) {
     // Two commands creating it at once: the other one won.
-    if ((error as { code?: unknown }).code !== '42P04') throw error;
+    const code = (error as { code?: unknown }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await admin.end();
   }
