@@ -17,6 +17,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   } finally {
     await admin.end();
   }
+  // Only the database changes: the embedded server's socket folder travels in the `?host=` parameter.
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
