@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -8,20 +7,10 @@ import { Client } from 'pg';
 import { databaseFailure } from '../src/db/errors';
 import { createTestDatabase } from './support/database';
 import { PASSWORD, signUp, type TestUser } from './support/factories';
+import { freePort } from './support/processes';
 import { dataOf, startTestServer, type TestServer } from './support/server';
 
 jest.setTimeout(120_000);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const ACKNOWLEDGEMENTS = { start: 'started', stop: 'stopped', freeze: 'frozen', thaw: 'thawed' } as const;
 
