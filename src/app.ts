@@ -15,7 +15,7 @@ import type { DatabaseAvailability } from './db/availability';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import type { QueryCounter } from './db/query-counter';
-import { createFormatError, translatedErrorStatus } from './errors';
+import { createFormatError, DomainError, ErrorCode, translatedErrorStatus } from './errors';
 import { HttpDrain } from './http-drain';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
@@ -68,12 +68,18 @@ function homePage(withGraphiql: boolean): string {
 function httpErrorHandler(log: Logger, availability: DatabaseAvailability): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const unavailable = availability.answerFor(error);
+    const unavailable =
+      error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : availability.answerFor(error);
     if (unavailable) {
+      // The GraphQL error shape, and SimpleJWT's `detail`/`code` beside it for the REST token endpoints' clients.
       res
         .status(503)
         .set('retry-after', String(unavailable.details.retryAfter))
-        .json({ errors: [{ message: unavailable.message, extensions: { code: unavailable.code, ...unavailable.details } }] });
+        .json({
+          detail: unavailable.message,
+          code: 'service_unavailable',
+          errors: [{ message: unavailable.message, extensions: { code: unavailable.code, ...unavailable.details } }],
+        });
       return;
     }
     const status = (error as { status?: unknown }).status;

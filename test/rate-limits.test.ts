@@ -203,7 +203,11 @@ describe('when Redis, the store of the rate limits, is unreachable', () => {
     const rest = await fetch(`${server.url}/api/token/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh }) });
     expect(rest.status).toBe(503);
     expect(Number(rest.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await rest.json()).toEqual({ detail: expect.any(String), code: 'service_unavailable' });
+    expect(await rest.json()).toEqual({
+      detail: expect.any(String),
+      code: 'service_unavailable',
+      errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: expect.any(Number) } }],
+    });
     const [{ sessions }] = await server.app.dataSource.query(`SELECT count(*)::int AS sessions FROM sessions WHERE "userId" = $1`, [user.id]);
     expect(sessions).toBe(0);
     const [{ users }] = await server.app.dataSource.query(`SELECT count(*)::int AS users FROM users WHERE email LIKE 'o-%'`);

@@ -17,17 +17,13 @@ function field(req: Request, name: string): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value : null;
 }
 
-/** Maps a rate limit to 429 and an outage to 503, both with Retry-After; anything unexpected goes on to the JSON error handler. */
+/** Maps a rate limit to 429 with Retry-After; an outage (503) and anything unexpected go on to the one JSON error handler. */
 async function answer(res: Response, work: () => Promise<void>, next: (error: unknown) => void): Promise<void> {
   try {
     await work();
   } catch (error) {
     if (error instanceof DomainError && error.code === ErrorCode.RATE_LIMITED) {
       res.status(429).set('retry-after', String(error.details.retryAfter)).json({ detail: error.message, code: 'throttled' });
-      return;
-    }
-    if (error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE) {
-      res.status(503).set('retry-after', String(error.details.retryAfter)).json({ detail: error.message, code: 'service_unavailable' });
       return;
     }
     if (error instanceof DomainError && error.code === ErrorCode.UNAUTHENTICATED) {
