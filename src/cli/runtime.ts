@@ -43,6 +43,9 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
 export function describeDatabase(url: string): string {
   try {
     const parsed = new URL(url);
+    // A `host` parameter names a Unix socket folder, which pg prefers to the URL's host and port.
+    const socketFolder = parsed.searchParams.get('host');
+    if (socketFolder) return `the socket in ${socketFolder}, database ${parsed.pathname.slice(1)}`;
     return `${parsed.hostname || 'localhost'}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
   } catch {
     return 'the configured database';
