@@ -142,6 +142,27 @@ describe('the embedded PostgreSQL after a crash, and with two starts', () => {
     await waitHealthy(running);
   });
 
+  it('a PostgreSQL killed under the running server is started again, and the server serves without a restart', async () => {
+    const [dying] = postmastersOf(clusterDir);
+    expect(dying).toBeDefined();
+    process.kill(dying!, 'SIGKILL');
+    // Backends outlive their postmaster for a moment, so a first answer proves nothing: wait for the restart itself.
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !running.output().includes('the embedded PostgreSQL is running again'); ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(running.output()).toContain('the embedded PostgreSQL stopped unexpectedly: starting it again');
+    expect(running.output()).toContain('the embedded PostgreSQL is running again');
+    let me: Awaited<ReturnType<typeof graphql<{ me: { email: string } }>>> | undefined;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      me = await graphql<{ me: { email: string } }>(running.port, ME, {}, { authorization: `Token ${userKey}` });
+      if (me.data?.me) break;
+    }
+    expect(me?.data?.me.email).toBe(email);
+    const postmasters = postmastersOf(clusterDir);
+    expect(postmasters).toHaveLength(1);
+    expect(postmasters).not.toContain(dying);
+  }, 90_000);
+
   it('admits idgraph alone: no TCP listener, a private socket folder, a password file only its owner reads', async () => {
     const layout = embeddedLayout(dir);
     const [postmaster] = postmastersOf(clusterDir);

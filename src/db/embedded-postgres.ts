@@ -34,6 +34,8 @@ const POLL_MS = 100;
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The longest wait between two attempts to start a postmaster that died under a running server. */
+const RESTART_BACKOFF_MAX_MS = 15_000;
 
 /** Where the embedded default keeps what, inside IDGRAPH_DATA_DIR. */
 export function embeddedLayout(dataDir: string) {
@@ -312,7 +314,12 @@ function quoteDirectory(folder: string): string {
   return `"${folder.replace(/"/g, '""')}"`;
 }
 
-type Postmaster = { child: ChildProcess; stop: () => Promise<void> };
+type Postmaster = {
+  child: ChildProcess;
+  /** Resolves with how it ended (`exited with code 1`, `was ended by SIGKILL`), whoever ended it. */
+  exited: Promise<string>;
+  stop: () => Promise<void>;
+};
 
 async function startPostmaster(layout: Layout, owner: OsUser, log?: Logger): Promise<Postmaster> {
   const child = spawn(
@@ -340,14 +347,14 @@ async function startPostmaster(layout: Layout, owner: OsUser, log?: Logger): Pro
   };
   child.stdout?.on('data', onOutput);
   child.stderr?.on('data', onOutput);
-  const exited = new Promise<void>((resolve) => {
+  const exited = new Promise<string>((resolve) => {
     child.on('error', (error) => {
       exit = `could not be run: ${error.message}`;
-      resolve();
+      resolve(exit);
     });
     child.on('exit', (code, signal) => {
       exit = signal ? `was ended by ${signal}` : `exited with code ${code}`;
-      resolve();
+      resolve(exit);
     });
   });
 
@@ -368,7 +375,7 @@ async function startPostmaster(layout: Layout, owner: OsUser, log?: Logger): Pro
       throw new EmbeddedPostgresError(`the embedded PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${lastLines(output)}`);
     }
   }
-  return { child, stop };
+  return { child, exited, stop };
 }
 
 function isAuthFailure(error: unknown): boolean {
@@ -459,11 +466,39 @@ async function startUnderLock(layout: Layout, database: string, lock: DataFolder
     if (migrating) await migrateOldPassword(layout, password, log);
     await ensureDatabase(layout, password, database);
 
-    const started = postmaster;
+    let current = postmaster;
     let stopping: Promise<void> | undefined;
+    let restarting: Promise<void> | undefined;
+    // A postmaster that dies under a running server (the OOM killer, an operator's kill) is started again, so
+    // the server heals instead of answering 503 until someone restarts it; the lock is still held, so nothing else can start one.
+    const restartWhenItDies = (running: Postmaster): void => {
+      void running.exited.then((exit) => {
+        if (stopping) return;
+        log?.error({ exit }, 'the embedded PostgreSQL stopped unexpectedly: starting it again');
+        restarting = (async () => {
+          for (let attempt = 1; !stopping; attempt += 1) {
+            try {
+              await recoverFromCrash(layout, log);
+              current = await startPostmaster(layout, owner, log);
+              log?.warn({ attempt }, 'the embedded PostgreSQL is running again');
+              restartWhenItDies(current);
+              return;
+            } catch (error) {
+              log?.error({ attempt, reason: (error as Error).message }, 'the embedded PostgreSQL could not be started again: retrying');
+              await sleep(Math.min(RESTART_BACKOFF_MAX_MS, 500 * 2 ** attempt));
+            }
+          }
+        })();
+      });
+    };
+    restartWhenItDies(current);
     return {
       url: embeddedUrl(layout.socketDir, password, database),
-      stop: () => (stopping ??= started.stop().finally(() => lock.release())),
+      stop: () =>
+        (stopping ??= (async () => {
+          await restarting;
+          await current.stop();
+        })().finally(() => lock.release())),
     };
   } catch (error) {
     await postmaster?.stop().catch(() => undefined);

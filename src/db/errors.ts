@@ -16,8 +16,12 @@ export function uniqueViolation(error: unknown): string | null {
  */
 export type DatabaseFailure = 'unreachable' | 'timeout';
 
-/** Node's socket errors: nothing answers at the address, or the connection broke. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+/**
+ * Node's socket errors: nothing answers at the address, or the connection
+ * broke. ENOENT is a Unix socket that is not there (the embedded PostgreSQL
+ * removes its socket when it stops).
+ */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT']);
 
 /**
  * SQLSTATEs of a server that cannot serve: class 08 (connection exception),
