@@ -218,7 +218,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     );
 
     app.use((_req, res) => {
-      res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
+      res.status(404).set('cache-control', 'no-store').json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
     });
     app.use(httpErrorHandler(log, availability));
 

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { resolveAccess, type OrgAccess } from './auth/access';
 import { clientAddressOf } from './common/client-address';
 import type { Authenticator } from './auth/authenticator';
+import { authorizationHeaderOf } from './auth/authorization-header';
 import type { Principal } from './auth/principal';
 import type { DatabaseAvailability } from './db/availability';
 import { DomainError } from './errors';
@@ -66,7 +67,7 @@ export function createContextFactory(deps: {
     let authentication;
     try {
       authentication = await deps.authenticator.authenticate({
-        authorization: req.headers.authorization,
+        authorization: authorizationHeaderOf(req.rawHeaders),
         sessionCookie,
         clientAddress,
         userAgent,

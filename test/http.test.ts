@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { signUp } from './support/factories';
 import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 
@@ -29,6 +30,7 @@ describe('requests refused before GraphQL runs', () => {
   it('an unknown path is a JSON 404', async () => {
     const response = await fetch(`${server.url}/nowhere`);
     expect(response.status).toBe(404);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
   });
 
@@ -95,5 +97,34 @@ describe('the Authorization header separates scheme and credential with spaces o
     expect(tab.headers.get('www-authenticate')).toContain('error="invalid_request"');
     expect(onlyError(tab).message).toBe('invalid authorization header: the scheme and the credential are separated by spaces only');
     expect(dataOf(await me(`Token  ${user.userKey}`)).me.id).toBe(user.id);
+  });
+});
+
+describe('one Authorization header per request', () => {
+  /** Raw headers, since fetch folds repeated headers into one. */
+  const twice = (values: string[]) =>
+    new Promise<{ status: number; challenge: string | undefined; body: any }>((resolve, reject) => {
+      const body = JSON.stringify({ query: '{ me { id } }' });
+      // An array value is sent as one header line each.
+      const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: values };
+      const sent = request(`${server.url}/graphql`, { method: 'POST', headers }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode!, challenge: response.headers['www-authenticate'], body: JSON.parse(text) }));
+      });
+      sent.on('error', reject);
+      sent.end(body);
+    });
+
+  it('two are refused as malformed, whichever credential each holds; one is read', async () => {
+    const user = await signUp(server, 'twice');
+    const refused = await twice([`Token ${user.userKey}`, `Token ${user.userKey}`]);
+    expect(refused.status).toBe(401);
+    expect(refused.challenge).toContain('error="invalid_request"');
+    expect(refused.body.errors[0].message).toBe('invalid authorization header: it is sent more than once');
+    expect((await twice([`Token ${user.userKey}`, 'Bearer idg_whatever'])).status).toBe(401);
+    const single = await twice([`Token ${user.userKey}`]);
+    expect(single.status).toBe(200);
+    expect(single.body.data.me.id).toBe(user.id);
   });
 });

@@ -35,7 +35,7 @@ export class Authenticator {
   /** Told of every credential a request presents: its kind and what its check decided (the metrics count them). */
   onVerification: (kind: CredentialLabel, result: VerificationResult) => void = () => undefined;
 
-  async authenticate(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
+  async authenticate(request: RequestOrigin & { authorization?: string | string[]; sessionCookie?: string }): Promise<Authentication> {
     const kind = presentedCredential(request, this.tokenPrefix);
     if (kind === null) return this.verify(request);
     try {
@@ -49,7 +49,7 @@ export class Authenticator {
     }
   }
 
-  private async verify(request: RequestOrigin & { authorization?: string; sessionCookie?: string }): Promise<Authentication> {
+  private async verify(request: RequestOrigin & { authorization?: string | string[]; sessionCookie?: string }): Promise<Authentication> {
     if (request.authorization !== undefined) this.rateLimits.refuseIfBlocked(request.clientAddress);
     try {
       const credential = parseAuthorizationHeader(request.authorization, this.tokenPrefix);

@@ -22,8 +22,11 @@ const SURROUNDING_BLANKS = /^[ \t]+|[ \t]+$/g;
  * inside the value is a malformed header. Returns null when there is no
  * header; throws an AuthenticationError that says what is wrong otherwise.
  */
-export function parseAuthorizationHeader(header: string | undefined, tokenPrefix: string): PresentedCredential | null {
+export function parseAuthorizationHeader(header: string | string[] | undefined, tokenPrefix: string): PresentedCredential | null {
   if (header === undefined) return null;
+  if (Array.isArray(header)) {
+    throw new AuthenticationError('invalid_request', 'invalid authorization header: it is sent more than once', true);
+  }
   const field = header.replace(SURROUNDING_BLANKS, '');
   if (/[^\S ]/.test(field)) {
     throw new AuthenticationError('invalid_request', 'invalid authorization header: the scheme and the credential are separated by spaces only', true);
@@ -56,4 +59,18 @@ export function parseAuthorizationHeader(header: string | undefined, tokenPrefix
     default:
       throw new AuthenticationError('invalid_request', 'invalid authorization header: unsupported scheme (use Token or Bearer)', true);
   }
+}
+
+/**
+ * Every Authorization header of a request, from its raw headers: Node keeps
+ * only the first of several, but a proxy in front may have read another, so
+ * two credentials in one request are refused rather than one chosen.
+ */
+export function authorizationHeaderOf(rawHeaders: string[]): string | string[] | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
+  }
+  if (values.length === 0) return undefined;
+  return values.length === 1 ? values[0] : values;
 }

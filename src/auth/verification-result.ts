@@ -25,8 +25,9 @@ export function credentialLabel(kind: CredentialKind): CredentialLabel {
  * the Authenticator. A header the parser refuses is still told by its scheme
  * where it can be. Null when the request presents none.
  */
-export function presentedCredential(request: { authorization?: string; sessionCookie?: string }, tokenPrefix: string): CredentialLabel | null {
+export function presentedCredential(request: { authorization?: string | string[]; sessionCookie?: string }, tokenPrefix: string): CredentialLabel | null {
   if (request.authorization === undefined) return request.sessionCookie === undefined ? null : 'session';
+  if (Array.isArray(request.authorization)) return 'unrecognized';
   try {
     const credential = parseAuthorizationHeader(request.authorization, tokenPrefix);
     if (credential?.scheme === 'token') return 'user_key';
