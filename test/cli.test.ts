@@ -5,7 +5,9 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
@@ -387,6 +389,20 @@ describe('doctor on a broken install', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^problem\s+database\s+.*ECONNREFUSED/m);
     expect(text.stdout).toMatch(/^problem\s+smtp\s+.*ECONNREFUSED/m);
+  }, 120_000);
+
+  it('on a data folder that holds no install, says so and creates nothing; only migrate sets one up', async () => {
+    const parent = await mkdtemp(path.join(os.tmpdir(), 'idgraph-cli-none-'));
+    const dataDir = path.join(parent, 'typo');
+    try {
+      const result = await idgraph(['doctor', '--json'], { IDGRAPH_DATA_DIR: dataDir });
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).checks[1]).toEqual({ name: 'database', ok: false, detail: expect.stringContaining(`no idgraph install in ${dataDir}`) });
+      expectCleanFailure(await idgraph(['revoke-token', 'idg_abcdefgh'], { IDGRAPH_DATA_DIR: dataDir }), 1, /^idgraph: no idgraph install in /);
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('reports an invalid configuration and exits 1', async () => {

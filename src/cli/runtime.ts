@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { dataSourceOptions } from '../db/data-source';
-import { openEmbeddedPostgres } from '../db/embedded-postgres';
+import { embeddedLayout, openEmbeddedPostgres } from '../db/embedded-postgres';
 import { DomainError, ErrorCode } from '../errors';
 
 /** 0: done. 1: refused, failed, or a check found a problem. 2: the command line or a value given on it is invalid. */
@@ -52,9 +54,20 @@ export function describeDatabase(url: string): string {
   }
 }
 
-/** DATABASE_URL, or the embedded PostgreSQL of IDGRAPH_DATA_DIR (reached or started for the command's duration). */
-export async function openDatabaseUrl(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * DATABASE_URL, or the embedded PostgreSQL of IDGRAPH_DATA_DIR (reached or
+ * started for the command's duration). Only `migrate` may make a new install:
+ * a mistyped IDGRAPH_DATA_DIR must not become one behind a diagnostic.
+ */
+export async function openDatabaseUrl(config: Config, options: { create?: boolean } = {}): Promise<{ url: string; close: () => Promise<void> }> {
   if (config.databaseUrl) return { url: config.databaseUrl, close: async () => undefined };
+  if (!options.create && !existsSync(path.join(embeddedLayout(config.dataDir).clusterDir, 'PG_VERSION'))) {
+    throw new CliError(
+      `no idgraph install in ${path.resolve(config.dataDir)} (IDGRAPH_DATA_DIR): start the server once or run \`idgraph migrate\` there, or set DATABASE_URL`,
+      EXIT.FAILED,
+      'NO_INSTALL',
+    );
+  }
   try {
     const embedded = await openEmbeddedPostgres(config.dataDir, 'idgraph');
     return { url: embedded.url, close: embedded.stop };
@@ -73,8 +86,8 @@ export function cliDataSource(url: string): DataSource {
 }
 
 /** Runs `work` with an initialised DataSource, and closes everything after, whatever happens. */
-export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const database = await openDatabaseUrl(config);
+export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const database = await openDatabaseUrl(config, options);
   const dataSource = cliDataSource(database.url);
   try {
     try {

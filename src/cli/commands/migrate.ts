@@ -19,7 +19,8 @@ export async function runMigrate(options: Options): Promise<number> {
     if (out.json) printJson(out, { applied });
     else out.write(applied.length === 0 ? 'no pending migrations: nothing applied' : `applied:\n${applied.map((name) => `  ${name}`).join('\n')}`);
     return EXIT.OK;
-  });
+    // `migrate --check` only looks; `migrate` may set up a new install.
+  }, { create: !options.check });
 }
 
 export function migrateCommand(program: Command, run: (action: () => Promise<number>) => Promise<void>): void {
