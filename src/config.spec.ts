@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       slowRequestMs: 500,
     });
     expect(config.dataDir).toMatch(/\.data$/);
-    expect(config).toMatchObject({ shutdownTimeoutSeconds: 10, databaseTimeouts: { connectSeconds: 3, statementSeconds: 10 } });
+    expect(config).toMatchObject({ shutdownTimeoutSeconds: 10, databaseTimeouts: { connectSeconds: 3, statementSeconds: 5 } });
   });
 
   it.each([

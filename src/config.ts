@@ -35,7 +35,7 @@ const environment = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 60).default(3),
-  DATABASE_STATEMENT_TIMEOUT_SECONDS: integer(1, 3600).default(10),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: integer(1, 3600).default(5),
   SHUTDOWN_TIMEOUT_SECONDS: integer(0, 3600).default(10),
   IDGRAPH_DATA_DIR: z.string().trim().min(1).default('.data'),
   REDIS_URL: optionalUrl(['redis', 'rediss']),
