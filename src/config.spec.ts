@@ -56,4 +56,8 @@ describe('loadConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).message).toContain(name);
   });
+  it('takes a variable set to nothing as unset, so its default applies rather than 0', () => {
+    const config = loadConfig({ PORT: '', METRICS_PORT: ' ', SHUTDOWN_TIMEOUT_SECONDS: '' });
+    expect(config).toMatchObject({ port: 4000, metrics: { port: 9464, portChosen: false }, shutdownTimeoutSeconds: 10 });
+  });
 });

@@ -154,7 +154,9 @@ export class ConfigError extends Error {
 
 /** Parses and validates the environment once; every problem names its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environment.safeParse(env);
+  // A variable set to nothing (`PORT=` from `PORT=${PORT}` in a compose file) means unset: its default, never 0.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = environment.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

@@ -27,10 +27,12 @@ const MAX_SOCKET_PATH = os.platform() === 'linux' ? 107 : 103;
 /** The default password of data folders made before the generated one; only ever tried over the private socket, to migrate them. */
 const OLD_DEFAULT_PASSWORD = 'postgres';
 const READY_TIMEOUT_MS = 60_000;
-const FAST_SHUTDOWN_MS = 30_000;
-const IMMEDIATE_SHUTDOWN_MS = 10_000;
+// Together well within the shutdown watchdog (SHUTDOWN_WATCHDOG_SECONDS), so a PostgreSQL that does not stop is still killed.
+const FAST_SHUTDOWN_MS = 10_000;
+const IMMEDIATE_SHUTDOWN_MS = 5_000;
 const KILL_MS = 5_000;
 const POLL_MS = 100;
+const REFUSED_CONNECTION = /the database system is (starting up|shutting down|not yet accepting connections|in recovery mode)|terminating connection due to administrator command/;
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -184,6 +186,14 @@ async function waitUntilGone(pid: number, ms: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
 /** PostgreSQL's own shutdown modes, each tried for a bounded time: fast (SIGINT), immediate (SIGQUIT), then SIGKILL. */
 async function stopPostmaster(pid: number, log?: Logger): Promise<void> {
   const steps: [NodeJS.Signals, number][] = [
@@ -193,7 +203,10 @@ async function stopPostmaster(pid: number, log?: Logger): Promise<void> {
   ];
   for (const [signal, ms] of steps) {
     try {
-      process.kill(pid, signal);
+      // The postmaster leads a process group of its own (it is started detached): SIGKILL goes to the whole group,
+      // since backends left alive keep its shared memory and would stop the next start.
+      if (signal === 'SIGKILL') killGroup(pid);
+      else process.kill(pid, signal);
     } catch {
       return;
     }
@@ -341,7 +354,8 @@ async function startPostmaster(layout: Layout, owner: OsUser, log?: Logger): Pro
     const text = chunk.toString('utf8');
     output = (output + text).slice(-8_000);
     for (const line of text.split('\n').filter((l) => l.trim())) {
-      if (/FATAL|PANIC/.test(line)) log?.warn({ postgres: line.trim() }, 'embedded postgres');
+      // A client refused while the server starts or stops is that client's news (it gets a 503), not a line per request.
+      if (/FATAL|PANIC/.test(line) && !REFUSED_CONNECTION.test(line)) log?.warn({ postgres: line.trim() }, 'embedded postgres');
       else log?.debug({ postgres: line.trim() }, 'embedded postgres');
     }
   };
