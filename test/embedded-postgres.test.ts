@@ -64,6 +64,7 @@ async function query(dir: string, password: string, sql: string): Promise<unknow
 /** Runs a small Node script as the OS user `nobody`; it prints one JSON line. */
 function asNobody(script: string): Record<string, string> {
   const result = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000, cwd: '/' });
+  if (!result.stdout) throw new Error(`node (${process.execPath}) could not run as nobody: ${result.error?.message ?? result.stderr}`);
   return JSON.parse(result.stdout) as Record<string, string>;
 }
 
