@@ -42,8 +42,9 @@ export class DatabaseAvailability {
     return this.observeFailure(error) ? serviceUnavailable() : null;
   }
 
-  observeSuccess(): void {
-    if (this.unreachableSince === null) return;
+  /** Notes a database call that succeeded; one that began before the outage was noticed proves nothing about now. */
+  observeSuccess(startedAt = this.clock()): void {
+    if (this.unreachableSince === null || startedAt < this.unreachableSince) return;
     this.log?.warn({ unreachableMs: this.clock() - this.unreachableSince }, 'database reachable again');
     this.unreachableSince = null;
   }
@@ -56,7 +57,7 @@ export class DatabaseAvailability {
   watch(dataSource: DataSource): void {
     const subscriber: EntitySubscriberInterface = {
       afterQuery: (event) => {
-        if (event.success) this.observeSuccess();
+        if (event.success) this.observeSuccess(this.clock() - (event.executionTime ?? 0));
         else this.observeFailure(event.error);
       },
     };
