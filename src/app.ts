@@ -132,10 +132,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
     // Keys kept in the database may be rotated by `idgraph rotate-signing-key` while the server runs.
     const keyReloader = config.jwt.privateKeys ? undefined : new SigningKeyReloader(dataSource, (keys) => jwts.replaceKeys(keys), config.jwt.keyReloadSeconds, log);
-    if (keyReloader) {
-      jwts.reloadOnUnknownKid(() => keyReloader.reloadForUnknownKid());
-      keyReloader.start();
-    }
+    if (keyReloader) jwts.reloadOnUnknownKid(() => keyReloader.reloadForUnknownKid());
     const services = createServices({ dataSource, config, log, jwts, now, redis });
     const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix, {
       prefixed: (token, origin) => services.apiTokens.verify(token, origin),
@@ -158,6 +155,8 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         log.warn({ reason: (error as Error).message }, 'serving without metrics: set METRICS_PORT to a free port (or 0) to choose');
       }
     }
+    // Timers start once nothing left can fail the start, so a failed start leaves none behind.
+    keyReloader?.start();
     notifier.start();
     const limits = graphqlLimits(config);
     const apollo = new ApolloServer<RequestContext>({

@@ -28,14 +28,24 @@ const optionalUrl = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
     });
 
+export type DatabaseTimeouts = { connectSeconds: number; statementSeconds: number };
+
+/**
+ * DATABASE_CONNECT_TIMEOUT_SECONDS and DATABASE_STATEMENT_TIMEOUT_SECONDS when
+ * unset, also for data sources made without a Config (tests, the CLI). A frozen
+ * PostgreSQL is then answered 503 within statement + 2 s, under a load
+ * balancer's usual 10 s.
+ */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectSeconds: 3, statementSeconds: 5 };
+
 const environment = z.object({
   PORT: integer(0, 65535).default(4000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
-  DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 60).default(3),
-  DATABASE_STATEMENT_TIMEOUT_SECONDS: integer(1, 3600).default(5),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: integer(1, 60).default(DEFAULT_DATABASE_TIMEOUTS.connectSeconds),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: integer(1, 3600).default(DEFAULT_DATABASE_TIMEOUTS.statementSeconds),
   SHUTDOWN_TIMEOUT_SECONDS: integer(0, 3600).default(10),
   IDGRAPH_DATA_DIR: z.string().trim().min(1).default('.data'),
   REDIS_URL: optionalUrl(['redis', 'rediss']),

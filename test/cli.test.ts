@@ -137,7 +137,7 @@ describe('on one install, from an empty database on', () => {
     const { pending } = JSON.parse(check.stdout) as { pending: string[] };
     expect(pending.length).toBeGreaterThan(3);
     expect(pending[0]).toMatch(/^Initial\d+$/);
-    expect(await query(url, `SELECT to_regclass('public.users') AS users`)).toEqual([{ users: null }]);
+    expect(await query(url, `SELECT to_regclass('public.users') AS users, to_regclass('public.migrations') AS migrations`)).toEqual([{ users: null, migrations: null }]);
 
     const text = await idgraph(['migrate', '--check'], env);
     expect(text.code).toBe(1);

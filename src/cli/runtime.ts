@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DataSource, MigrationExecutor } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { dataSourceOptions } from '../db/data-source';
 import { embeddedLayout, openEmbeddedPostgres } from '../db/embedded-postgres';
@@ -100,12 +100,6 @@ export async function withDatabase<T>(config: Config, work: (dataSource: DataSou
     if (dataSource.isInitialized) await dataSource.destroy();
     await database.close();
   }
-}
-
-/** The pending migrations' names, oldest first, applying nothing. */
-export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
-  const executor = new MigrationExecutor(dataSource);
-  return (await executor.getPendingMigrations()).map((migration) => migration.name);
 }
 
 /** What a command prints: text for people, or one JSON document with --json. */

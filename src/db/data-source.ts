@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from '../config';
 import type { Logger } from '../logger';
 import { DatabaseAvailability } from './availability';
 import { ENTITIES } from './entities';
@@ -8,10 +9,6 @@ import { QueryCounter } from './query-counter';
 /** Compiled (dist/migrations/*.js) or run from source (migrations/*.ts): the same folder either way. */
 const MIGRATIONS = path.join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
-export type DatabaseTimeouts = { connectSeconds: number; statementSeconds: number };
-
-/** DATABASE_CONNECT_TIMEOUT_SECONDS and DATABASE_STATEMENT_TIMEOUT_SECONDS when unset. */
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectSeconds: 3, statementSeconds: 10 };
 
 /** A little longer than statement_timeout: the server's own limit answers first whenever the server answers at all. */
 const CLIENT_QUERY_TIMEOUT_MARGIN_SECONDS = 2;
@@ -66,6 +63,32 @@ function withoutRequestTimeouts(dataSource: DataSource): DataSource {
   const { extra } = dataSource.options as { extra?: Record<string, unknown> };
   return new DataSource({ ...dataSource.options, extra: { ...extra, max: 2, statement_timeout: 0, query_timeout: undefined } } as DataSourceOptions);
 }
+
+/**
+ * The migrations this code has that the database has not applied, oldest
+ * first, in one statement that writes nothing (TypeORM's executor would
+ * create the migrations table of an empty database): for /readyz, `doctor`
+ * and `migrate --check`.
+ */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const table = dataSource.options.migrationsTableName ?? 'migrations';
+  let rows: { name: string }[] = [];
+  try {
+    rows = await dataSource.query(`SELECT name FROM "${table}"`);
+  } catch (error) {
+    // An empty database has no migrations table yet: everything is pending.
+    if ((error as { driverError?: { code?: string } }).driverError?.code !== UNDEFINED_TABLE) throw error;
+  }
+  const applied = new Set(rows.map((row) => row.name));
+  // Oldest first, by the timestamp that ends each name, as TypeORM runs them (the folder's listing has no order to rely on).
+  const timestamp = (name: string) => Number(/\d{13}$/.exec(name)?.[0] ?? 0);
+  return dataSource.migrations
+    .map((migration) => migration.name ?? migration.constructor.name)
+    .filter((name) => !applied.has(name))
+    .sort((a, b) => timestamp(a) - timestamp(b));
+}
+
+const UNDEFINED_TABLE = '42P01';
 
 /** One constant for the whole product: instances that boot together queue on it. */
 const MIGRATION_LOCK_KEY = 4_271_033_901;

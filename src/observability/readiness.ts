@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { pendingMigrations } from '../db/data-source';
 import type { Logger } from '../logger';
 
 export type ReadinessChecks = {
@@ -12,12 +13,12 @@ export type ReadinessReport = { ready: boolean; checks: ReadinessChecks };
 /** How long /readyz waits for PostgreSQL before it answers `timeout`: well under a probe's usual timeout. */
 export const READINESS_TIMEOUT_MS = 1500;
 
-type DatabaseAnswer = { applied: Set<string> } | 'unreachable';
+type DatabaseAnswer = { pending: string[] } | 'unreachable';
 
 /**
  * Whether this instance can serve: PostgreSQL answers, every migration it
  * knows is applied, and it holds signing keys. One query (the applied
- * migrations) answers the first two. However many probes arrive, at most one
+ * migrations, `pendingMigrations`) answers the first two. However many probes arrive, at most one
  * query is in flight, and each probe waits for it at most `timeoutMs`, so a
  * hanging database neither hangs the probe nor piles up connections.
  */
@@ -35,7 +36,7 @@ export class Readiness {
     const answer = await this.databaseWithin(this.timeoutMs);
     const checks: ReadinessChecks = {
       database: answer === 'timeout' || answer === 'unreachable' ? answer : 'ok',
-      migrations: typeof answer === 'string' ? 'unknown' : this.pendingMigrations(answer.applied).length > 0 ? 'pending' : 'ok',
+      migrations: typeof answer === 'string' ? 'unknown' : answer.pending.length > 0 ? 'pending' : 'ok',
       signingKeys: this.signingKeysLoaded() ? 'ok' : 'missing',
     };
     return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
@@ -58,18 +59,12 @@ export class Readiness {
 
   private async askDatabase(): Promise<DatabaseAnswer> {
     if (!this.dataSource.isInitialized) return 'unreachable';
-    const table = this.dataSource.options.migrationsTableName ?? 'migrations';
     try {
-      const rows: { name: string }[] = await this.dataSource.query(`SELECT name FROM "${table}"`);
-      return { applied: new Set(rows.map((row) => row.name)) };
+      return { pending: await pendingMigrations(this.dataSource) };
     } catch (error) {
       // The cause stays in the log (at debug: a probe every few seconds must not flood it); the probe's answer names none.
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'readiness: database check failed');
       return 'unreachable';
     }
-  }
-
-  private pendingMigrations(applied: Set<string>): string[] {
-    return this.dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name).filter((name) => !applied.has(name));
   }
 }

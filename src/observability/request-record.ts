@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { parse as parseCookies } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
+import { authorizationHeaderOf } from '../auth/authorization-header';
 import { credentialLabel, presentedCredential, type CredentialLabel } from '../auth/verification-result';
 import type { RequestContext } from '../context';
 import { SESSION_COOKIE } from '../modules/sessions/sessions.service';
@@ -74,7 +75,7 @@ export function recordingContext<Args extends { req: Request; res: Response }>(
         const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
         record.errorCodes.push(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
         const sessionCookie = args.req.headers.cookie === undefined ? undefined : parseCookies(args.req.headers.cookie)[SESSION_COOKIE];
-        record.credential = presentedCredential({ authorization: args.req.headers.authorization, sessionCookie }, tokenPrefix) ?? undefined;
+        record.credential = presentedCredential({ authorization: authorizationHeaderOf(args.req.rawHeaders), sessionCookie }, tokenPrefix) ?? undefined;
       }
       throw error;
     }

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import nodemailer from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
+import { pendingMigrations } from '../../db/data-source';
 import { loadKeySet, readDatabaseKeySet } from '../../modules/personal-access-tokens/signing-keys';
-import { cliDataSource, configFromEnvironment, describeDatabase, describeFailure, EXIT, openDatabaseUrl, output, pendingMigrations, printJson } from '../runtime';
+import { cliDataSource, configFromEnvironment, describeDatabase, describeFailure, EXIT, openDatabaseUrl, output, printJson } from '../runtime';
 
 type Options = { json?: boolean };
 

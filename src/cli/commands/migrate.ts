@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { migrate } from '../../db/data-source';
-import { configFromEnvironment, EXIT, output, pendingMigrations, printJson, withDatabase } from '../runtime';
+import { migrate, pendingMigrations } from '../../db/data-source';
+import { configFromEnvironment, EXIT, output, printJson, withDatabase } from '../runtime';
 
 type Options = { check?: boolean; json?: boolean };
 
