@@ -13,7 +13,7 @@ import { dataOf, startTestServer, type GraphQLResponse, type TestServer } from '
  */
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_129);
-const NUM_RUNS = Number(process.env.FC_RUNS ?? 80);
+const NUM_RUNS = Number(process.env.FC_RUNS ?? 100);
 
 const VIEWER_RIGHTS = `{ viewer { id rights { ${RIGHTS_FIELDS} } } }`;
 const ORGANIZATION_RIGHTS = `query ($id: ID!) { organization(id: $id) { viewerRole viewerRights { ${RIGHTS_FIELDS} } } }`;
@@ -123,6 +123,14 @@ beforeAll(async () => {
   for (const role of ROLES) {
     const input = { organizationId, name: `bot-${role.toLowerCase()}`, role };
     serviceUsers[role] = dataOf(await server.gql(CREATE_SERVICE_USER, { input }, callers.OWNER.auth)).createServiceUser.serviceUser.id;
+  }
+  // Tokens to regenerate and update from the first run on: the members' own, and one of each service user.
+  for (const role of ['OWNER', 'ADMIN', 'MEMBER'] as const) {
+    dataOf(await server.gql(CREATE_TOKEN, { input: { organizationId, name: `own-${role.toLowerCase()}` } }, callers[role].auth));
+  }
+  for (const role of ROLES) {
+    const input = { organizationId, name: `bot-token-${role.toLowerCase()}`, serviceUserId: serviceUsers[role] };
+    dataOf(await server.gql(CREATE_TOKEN, { input }, callers.OWNER.auth));
   }
 }, 120_000);
 afterAll(() => server.close());
