@@ -1,4 +1,4 @@
-import { createOrganization, signUp, tableCounts } from './support/factories';
+import { addMember, createOrganization, signUp, tableCounts } from './support/factories';
 import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -55,7 +55,7 @@ describe('after a mutation, the rest of the operation sees its effect', () => {
     const owner = await signUp(server, 'stay');
     const leaver = await signUp(server, 'leave');
     const org = await createOrganization(server, owner);
-    dataOf(await server.gql(`mutation ($input: AddMemberInput!) { addMember(input: $input) { membership { id } } }`, { input: { organizationId: org.id, email: leaver.email, role: 'MEMBER' } }, owner.auth));
+    await addMember(server, owner, org.id, leaver, 'MEMBER');
     const response = await server.gql(
       `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId organization { members { totalCount } } } }`,
       { input: { organizationId: org.id, userId: leaver.id } },
