@@ -17,8 +17,11 @@ export type PermissionSpec =
   | { kind: 'account' }
   /** A person's own long-lived credential: what may mint or replace credentials that outlive the request's. */
   | { kind: 'primary' }
-  /** The principal's own records (a user's tokens across organizations); an organization-scoped token also needs `scopedRight` there. */
-  | { kind: 'own'; ownerOf: (resolve: Resolve) => string; scopedRight: Right }
+  /**
+   * The principal's own records (a user's tokens across organizations). An
+   * organization-scoped token also needs `scopedRight` there; with null, it never sees them.
+   */
+  | { kind: 'own'; ownerOf: (resolve: Resolve) => string; scopedRight: Right | null }
   | {
       kind: 'organization';
       /**
@@ -51,7 +54,7 @@ export function describePermission(spec: PermissionSpec): string {
     case 'primary':
       return 'a user with a session or the user key';
     case 'own':
-      return `the principal's own; an organization-scoped token also needs ${spec.scopedRight}`;
+      return `the principal's own; ${spec.scopedRight ? `an organization-scoped token also needs ${spec.scopedRight}` : 'never through an organization-scoped token'}`;
     case 'organization': {
       const right = spec.right === undefined ? 'standing in the organization' : `organization right ${typeof spec.right === 'string' ? spec.right : spec.right.describe}`;
       const self = spec.selfOf ? ', or the principal itself' : '';
@@ -94,6 +97,7 @@ async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<boolean>
   if (spec.kind === 'own') {
     if (spec.ownerOf(resolve) !== principal.id) throw forbidden('only your own are listed here');
     if (!principal.scope) return true;
+    if (!spec.scopedRight) throw forbidden('not through an organization-scoped token: sign in as yourself');
     const access = await resolve.context.access(principal.scope.organizationId);
     if (!access || !has(access.rights, spec.scopedRight)) throw forbidden(`missing right ${spec.scopedRight}`, { right: spec.scopedRight });
     return true;
