@@ -256,7 +256,7 @@ describe('updateMemberRole and removeMember', () => {
     // Now the former ADMIN is the last OWNER.
     expect((await refusedWithoutChange(server, () => remove(admin, org.id, admin.id), 'FORBIDDEN')).message).toContain('OWNER');
     dataOf(await setRole(admin, org.id, owner.id, 'OWNER'));
-    expect(dataOf(await remove(admin, org.id, admin.id)).removeMember).toEqual({ removedUserId: admin.id, organization: { id: org.id } });
+    expect(dataOf(await remove(admin, org.id, admin.id)).removeMember).toEqual({ removedUserId: admin.id, organization: null });
     expect(await roleOf(org.id, admin.id)).toBeNull();
     expect(await ownerCount(org.id)).toBe(1);
   });

@@ -34,8 +34,11 @@ export type PermissionSpec =
       organizationOf: (resolve: Resolve) => Promise<string | null | undefined> | string | null | undefined;
       /** The id of the user or service user the field shows: the principal itself may always see itself. */
       selfOf?: (resolve: Resolve) => string | null | undefined;
-      /** A nullable field with no organization to ask about (`viewer.organization` of an account credential) answers null. */
-      nullWithoutOrganization?: true;
+      /**
+       * A nullable field that answers null instead of an error: when there is no organization to ask about
+       * (`viewer.organization` of an account credential), or also whenever the caller may not see it.
+       */
+      orNull?: 'without-organization' | 'when-denied';
       /** The operation yields a credential or a role: `assertWithinCeiling` (auth/ceiling.ts) bounds it by the caller's effective rights. */
       ceiling?: 'credential' | 'role';
       note?: string;
@@ -104,14 +107,14 @@ async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<boolean>
   }
   if (spec.selfOf && spec.selfOf(resolve) === principal.id) return true;
   const organizationId = await spec.organizationOf(resolve);
-  if (!organizationId && spec.nullWithoutOrganization) return false;
+  if (!organizationId && spec.orNull) return false;
   const access = organizationId ? await resolve.context.access(organizationId) : null;
-  if (!access) throw notFound(spec.resource);
   const right = typeof spec.right === 'object' ? spec.right.of(resolve) : spec.right;
-  if (right && !has(access.rights, right)) {
-    throw forbidden(`missing right ${right}`, { right });
-  }
-  return true;
+  const allowed = access !== null && (!right || has(access.rights, right));
+  if (allowed) return true;
+  if (spec.orNull === 'when-denied') return false;
+  if (!access) throw notFound(spec.resource);
+  throw forbidden(`missing right ${right}`, { right });
 }
 
 /** Declares and enforces an operation's permission. */

@@ -133,5 +133,6 @@ export class RemoveMemberInput {
 @ObjectType()
 export class RemoveMemberPayload {
   @Field(() => ID) removedUserId: string;
-  @Field(() => OrganizationType) organization: OrganizationType;
+  /** Resolved by a field resolver, with the rights of `organization(id)`. */
+  organizationId: string;
 }

@@ -113,7 +113,7 @@ export class OrganizationsResolver {
   })
   async removeMember(@Arg('input') input: RemoveMemberInput, @Ctx() ctx: RequestContext): Promise<RemoveMemberPayload> {
     const membership = await ctx.services.memberships.remove(ctx, { ...input, userId: checkId('userId', input.userId) });
-    return { removedUserId: membership.userId, organization: await loadOrganization(ctx, membership.organizationId) };
+    return { removedUserId: membership.userId, organizationId: membership.organizationId };
   }
 
   @FieldResolver(() => MembershipConnection)
@@ -152,6 +152,15 @@ export class MembershipsResolver {
   }
 }
 
+@Resolver(() => RemoveMemberPayload)
+export class RemoveMemberPayloadResolver {
+  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization, where the caller may still read it (null after leaving).' })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, orNull: 'when-denied' })
+  organization(@Root() payload: RemoveMemberPayload, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
+    return loadOrganization(ctx, payload.organizationId);
+  }
+}
+
 @Resolver(() => ViewerType)
 export class ViewerOrganizationResolver {
   @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization an org-scoped credential is limited to (needs organization.read).' })
@@ -160,7 +169,7 @@ export class ViewerOrganizationResolver {
     right: 'organization.read',
     resource: 'organization',
     organizationOf: ({ root }) => root.organizationId,
-    nullWithoutOrganization: true,
+    orNull: 'without-organization',
   })
   async organization(@Root() viewer: ViewerType, @Ctx() ctx: RequestContext): Promise<OrganizationType | null> {
     return loadOrganization(ctx, viewer.organizationId!);
