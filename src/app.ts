@@ -138,11 +138,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       prefixed: (token, origin) => services.apiTokens.verify(token, origin),
       jwt: (token) => services.personalAccessTokens.authenticate(token),
     });
-    const notifier = new ExpiryNotifier(
-      dataSource,
-      { smtpUrl: config.smtpUrl, from: config.smtpFrom, intervalSeconds: config.expiryNotificationIntervalSeconds },
-      log,
-    );
+    const notifier = new ExpiryNotifier(dataSource, services.mailer, { intervalSeconds: config.expiryNotificationIntervalSeconds }, log);
     const metrics = new Metrics({ processMetrics: config.metrics.port !== 0, pool: poolStats(dataSource) });
     metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier });
     if (config.metrics.port !== 0) {
@@ -244,6 +240,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
           services.rateLimits.stop();
           keyReloader?.stop();
           await notifier.stop();
+          await services.mailer.close();
         });
         await step('http', async () => {
           const { cutOff } = (await drain?.drain(deadline)) ?? { cutOff: 0 };

@@ -64,6 +64,10 @@ const environment = z.object({
   AUTH_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_RATE_LIMIT: integer(1, 100_000).default(10),
   TOKEN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  ADD_MEMBER_RATE_LIMIT: integer(1, 100_000).default(30),
+  ADD_MEMBER_RATE_WINDOW_SECONDS: integer(1, 86_400).default(3600),
+  INTROSPECTION_RATE_LIMIT: integer(1, 1_000_000).default(300),
+  INTROSPECTION_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_USAGE_FLUSH_SECONDS: integer(1, 3600).default(5),
   EXPIRY_NOTIFICATION_INTERVAL_SECONDS: integer(0, 86_400).default(3600),
   SMTP_URL: optionalUrl(['smtp', 'smtps']),
@@ -117,6 +121,8 @@ export type Config = {
   signUpRateLimit: { points: number; windowSeconds: number };
   authFailureRateLimit: { points: number; windowSeconds: number };
   tokenRateLimit: { points: number; windowSeconds: number };
+  addMemberRateLimit: { points: number; windowSeconds: number };
+  introspectionRateLimit: { points: number; windowSeconds: number };
   tokenUsageFlushSeconds: number;
   /** 0 turns the in-process expiry notification job off. */
   expiryNotificationIntervalSeconds: number;
@@ -188,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signUpRateLimit: { points: e.SIGNUP_RATE_LIMIT, windowSeconds: e.SIGNUP_RATE_WINDOW_SECONDS },
     authFailureRateLimit: { points: e.AUTH_FAILURE_RATE_LIMIT, windowSeconds: e.AUTH_FAILURE_RATE_WINDOW_SECONDS },
     tokenRateLimit: { points: e.TOKEN_RATE_LIMIT, windowSeconds: e.TOKEN_RATE_WINDOW_SECONDS },
+    addMemberRateLimit: { points: e.ADD_MEMBER_RATE_LIMIT, windowSeconds: e.ADD_MEMBER_RATE_WINDOW_SECONDS },
+    introspectionRateLimit: { points: e.INTROSPECTION_RATE_LIMIT, windowSeconds: e.INTROSPECTION_RATE_WINDOW_SECONDS },
     tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,
     expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,
     smtpUrl: e.SMTP_URL,

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { isId } from './common/ids';
 import { ApiTokenEntity } from './modules/api-tokens/api-token.entity';
-import { MembershipEntity } from './modules/organizations/membership.entity';
+import { MembershipEntity, MembershipStatus } from './modules/organizations/membership.entity';
 import { OrganizationEntity } from './modules/organizations/organization.entity';
 import { ServiceUserEntity } from './modules/service-users/service-user.entity';
 import { UserEntity } from './modules/users/user.entity';
@@ -37,11 +37,13 @@ export function createLoaders(dataSource: DataSource) {
       byId(await serviceUsers.findBy({ id: validIds(ids) }), ids),
     ),
     apiToken: new DataLoader<string, ApiTokenEntity | null>(async (ids) => byId(await apiTokens.findBy({ id: validIds(ids) }), ids)),
+    /** Every membership of a user, invitations included: decide standing with `activeMembershipOf` or `RequestContext.access`. */
     membershipsOfUser: new DataLoader<string, MembershipEntity[]>(async (userIds) => {
       const rows = await memberships.find({ where: { userId: In([...userIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
       return userIds.map((userId) => rows.filter((row) => row.userId === userId));
     }),
-    membershipOf: new DataLoader<MembershipKey, MembershipEntity | null, string>(
+    /** The membership that grants its role: an invitation not yet accepted grants nothing. */
+    activeMembershipOf: new DataLoader<MembershipKey, MembershipEntity | null, string>(
       async (keys) => {
         const rows = await memberships
           .createQueryBuilder('m')
@@ -49,6 +51,7 @@ export function createLoaders(dataSource: DataSource) {
             orgs: keys.map((key) => key.organizationId),
             users: keys.map((key) => key.userId),
           })
+          .andWhere('m.status = :active', { active: MembershipStatus.ACTIVE })
           .getMany();
         const found = new Map(rows.map((row) => [`${row.organizationId}:${row.userId}`, row]));
         return keys.map((key) => found.get(membershipKey(key)) ?? null);

@@ -9,7 +9,7 @@ import { PersonalAccessTokensResolver, UserPersonalAccessTokensResolver } from '
 import { IntrospectionResolver } from './modules/introspection/introspection.resolver';
 import { OrganizationAuditResolver } from './modules/audit/audit.resolver';
 import { ApiTokensResolver, OrganizationApiTokensResolver, UserApiTokensResolver } from './modules/api-tokens/api-tokens.resolver';
-import { OrganizationsResolver, MembershipsResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
+import { OrganizationsResolver, MembershipsResolver, RemoveMemberPayloadResolver, ViewerOrganizationResolver } from './modules/organizations/organizations.resolver';
 import { OrganizationServiceUsersResolver, ServiceUsersResolver, ViewerServiceUserResolver } from './modules/service-users/service-users.resolver';
 import { UsersResolver } from './modules/users/users.resolver';
 
@@ -18,6 +18,7 @@ export const RESOLVERS = [
   OrganizationsResolver,
   MembershipsResolver,
   ViewerOrganizationResolver,
+  RemoveMemberPayloadResolver,
   ServiceUsersResolver,
   OrganizationServiceUsersResolver,
   ViewerServiceUserResolver,

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { RateLimits } from './common/rate-limits';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { Mailer } from './mail/mailer';
 import { ApiTokensService } from './modules/api-tokens/api-tokens.service';
 import { TokenPolicyService } from './modules/api-tokens/token-policy.service';
 import { TokenUsageRecorder } from './modules/api-tokens/token-usage';
@@ -20,6 +21,7 @@ import { UsersService } from './modules/users/users.service';
 export function createServices(deps: { dataSource: DataSource; config: Config; log: Logger; jwts: Jwts; now: () => Date; redis?: Redis }) {
   const { dataSource, config, log, jwts, now, redis } = deps;
   const audit = new AuditService(dataSource);
+  const mailer = new Mailer(config.smtpUrl, config.smtpFrom, log);
   const rateLimits = new RateLimits(config, { dataSource, redis }, log);
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
@@ -28,16 +30,17 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
   const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
   return {
     audit,
+    mailer,
     rateLimits,
     sessions,
     tokenUsage,
     apiTokens,
     personalAccessTokens,
-    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, config.tokenPrefix),
+    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, config.tokenPrefix, rateLimits),
     tokenPolicies: new TokenPolicyService(dataSource, audit),
     users,
     organizations: new OrganizationsService(dataSource, audit),
-    memberships: new MembershipsService(dataSource, audit),
+    memberships: new MembershipsService(dataSource, audit, rateLimits, mailer),
     serviceUsers: new ServiceUsersService(dataSource, audit),
   };
 }

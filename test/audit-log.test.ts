@@ -20,14 +20,14 @@ describe('Organization.auditEvents', () => {
     dataOf(await server.gql(`mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }`, { input: { organizationId: org.id, name: 'by-admin' } }, admin.auth));
 
     const all = dataOf(await server.gql(EVENTS, { id: org.id }, owner.auth)).organization.auditEvents;
-    expect(all.edges.map((edge: any) => edge.node.eventType)).toEqual(['api_token.created', 'member.added', 'organization.created']);
+    expect(all.edges.map((edge: any) => edge.node.eventType)).toEqual(['api_token.created', 'member.joined', 'member.invited', 'organization.created']);
     expect(all.edges[0].node).toMatchObject({ actorKind: 'USER', actorId: admin.id, actorCredential: 'USER_KEY', targetType: 'api_token' });
     expect(all.edges[0].node.changes).toMatchObject({ name: 'by-admin' });
 
-    const byType = dataOf(await server.gql(EVENTS, { id: org.id, eventType: 'member.added' }, owner.auth)).organization.auditEvents;
+    const byType = dataOf(await server.gql(EVENTS, { id: org.id, eventType: 'member.invited' }, owner.auth)).organization.auditEvents;
     expect(byType.totalCount).toBe(1);
     const byActor = dataOf(await server.gql(EVENTS, { id: org.id, actorId: owner.id }, owner.auth)).organization.auditEvents;
-    expect(byActor.edges.map((edge: any) => edge.node.eventType)).toEqual(['member.added', 'organization.created']);
+    expect(byActor.edges.map((edge: any) => edge.node.eventType)).toEqual(['member.invited', 'organization.created']);
 
     const first = dataOf(await server.gql(EVENTS, { id: org.id, first: 2 }, owner.auth)).organization.auditEvents;
     const rest = dataOf(await server.gql(EVENTS, { id: org.id, first: 2, after: first.pageInfo.endCursor }, owner.auth)).organization.auditEvents;

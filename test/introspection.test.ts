@@ -70,3 +70,38 @@ describe('introspectToken', () => {
     expect(onlyError(await server.gql(INTROSPECT, { token: owner.userKey }, bearer(narrow))).extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('introspectToken limits', () => {
+  let limited: TestServer;
+  beforeAll(async () => {
+    limited = await startTestServer({ INTROSPECTION_RATE_LIMIT: '3', AUTH_FAILURE_RATE_LIMIT: '2' });
+  });
+  afterAll(() => limited.close());
+
+  async function owners(): Promise<{ owner: Awaited<ReturnType<typeof signUp>>; other: Awaited<ReturnType<typeof signUp>> }> {
+    const [owner, other] = await Promise.all([signUp(limited, 'owner'), signUp(limited, 'other')]);
+    await createOrganization(limited, owner);
+    await createOrganization(limited, other);
+    return { owner, other };
+  }
+
+  it('limits each principal, not the others', async () => {
+    const { owner, other } = await owners();
+    for (let call = 0; call < 3; call += 1) expect(dataOf(await limited.gql(INTROSPECT, { token: owner.userKey }, owner.auth)).introspectToken.active).toBe(true);
+    const refused = onlyError(await limited.gql(INTROSPECT, { token: owner.userKey }, owner.auth));
+    expect(refused.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    expect(dataOf(await limited.gql(INTROSPECT, { token: other.userKey }, other.auth)).introspectToken.active).toBe(true);
+  });
+
+  it('counts every inactive answer as a failed credential check of the client address', async () => {
+    const { owner } = await owners();
+    const unknown = () => `${'0'.repeat(39)}${Math.floor(Math.random() * 10)}`;
+    expect(dataOf(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).introspectToken).toEqual(expect.objectContaining({ active: false }));
+    expect(dataOf(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).introspectToken).toEqual(expect.objectContaining({ active: false }));
+    expect(onlyError(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).extensions?.code).toBe('RATE_LIMITED');
+    // From now on the address is refused before its credential is looked at, as after failed logins.
+    const blocked = await limited.gql(`{ viewer { id } }`, {}, owner.auth);
+    expect(blocked.status).toBe(429);
+    expect(onlyError(blocked).extensions?.code).toBe('RATE_LIMITED');
+  });
+});

@@ -1,4 +1,4 @@
-import { addMember, createOrganization, createTeam, PASSWORD, refusedWithoutChange, signUp, tableCounts, type TestUser } from './support/factories';
+import { acceptMembership, addMember, createOrganization, createTeam, PASSWORD, refusedWithoutChange, signUp, tableCounts, type TestUser } from './support/factories';
 import { dataOf, onlyError, startTestServer, type GraphQLResponse, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -192,14 +192,16 @@ describe('addMember', () => {
     const { org, owner, admin } = await createTeam(server);
     const [newcomer, boss] = await Promise.all([signUp(server, 'newcomer'), signUp(server, 'boss')]);
     const error = await refusedWithoutChange(server, () => add(admin, org.id, boss.email, 'OWNER'), 'FORBIDDEN');
-    expect(error.message).toBe('only an OWNER can grant the OWNER role');
+    expect(error.message).toBe('role: OWNER holds organization.delete, which your effective rights lack');
     expect(await roleOf(org.id, boss.id)).toBeNull();
 
     const added = dataOf(await add(admin, org.id, newcomer.email, 'MEMBER')).addMember.membership;
     expect(added).toMatchObject({ role: 'MEMBER', user: { id: newcomer.id, email: newcomer.email }, organization: { id: org.id } });
+    await acceptMembership(server, newcomer, org.id);
     expect(dataOf(await server.gql(ORGANIZATION, { id: org.id }, newcomer.auth)).organization.viewerRole).toBe('MEMBER');
 
     expect(dataOf(await add(owner, org.id, boss.email, 'OWNER')).addMember.membership.role).toBe('OWNER');
+    await acceptMembership(server, boss, org.id);
     expect(await ownerCount(org.id)).toBe(2);
   });
 
@@ -254,7 +256,7 @@ describe('updateMemberRole and removeMember', () => {
     // Now the former ADMIN is the last OWNER.
     expect((await refusedWithoutChange(server, () => remove(admin, org.id, admin.id), 'FORBIDDEN')).message).toContain('OWNER');
     dataOf(await setRole(admin, org.id, owner.id, 'OWNER'));
-    expect(dataOf(await remove(admin, org.id, admin.id)).removeMember).toEqual({ removedUserId: admin.id, organization: { id: org.id } });
+    expect(dataOf(await remove(admin, org.id, admin.id)).removeMember).toEqual({ removedUserId: admin.id, organization: null });
     expect(await roleOf(org.id, admin.id)).toBeNull();
     expect(await ownerCount(org.id)).toBe(1);
   });
@@ -541,6 +543,7 @@ describe('audit log', () => {
     const { org, owner, admin } = await createTeam(server);
     const newcomer = await signUp(server, 'audited');
     dataOf(await server.gql(ADD_MEMBER, { input: { organizationId: org.id, email: newcomer.email, role: 'VIEWER' } }, admin.auth));
+    await acceptMembership(server, newcomer, org.id);
     dataOf(await server.gql(UPDATE_ROLE, { input: { organizationId: org.id, userId: newcomer.id, role: 'MEMBER' } }, owner.auth));
     dataOf(await server.gql(REMOVE, { input: { organizationId: org.id, userId: newcomer.id } }, admin.auth));
     const events = await server.app.dataSource.query(
@@ -549,7 +552,8 @@ describe('audit log', () => {
       [org.id, newcomer.id],
     );
     expect(events).toEqual([
-      expect.objectContaining({ eventType: 'member.added', actorId: admin.id, changes: { role: 'VIEWER' } }),
+      expect.objectContaining({ eventType: 'member.invited', actorId: admin.id, changes: { role: 'VIEWER' } }),
+      expect.objectContaining({ eventType: 'member.joined', actorId: newcomer.id, changes: { role: 'VIEWER' } }),
       expect.objectContaining({ eventType: 'member.role_changed', actorId: owner.id, changes: { from: 'VIEWER', to: 'MEMBER' } }),
       expect.objectContaining({ eventType: 'member.removed', actorId: admin.id, changes: { role: 'MEMBER', left: false } }),
     ]);

@@ -55,7 +55,7 @@ describe('createServiceUser', () => {
   it('a role above the caller’s own is FORBIDDEN naming role', async () => {
     const { org, admin } = await createTeam(server);
     const error = await refusedWithoutChange(server, () => create(admin, org.id, 'boss-bot', 'OWNER'), 'FORBIDDEN');
-    expect(error.message).toBe('role: OWNER exceeds your own role ADMIN');
+    expect(error.message).toBe('role: OWNER holds organization.delete, which your effective rights lack');
   });
 
   it('a duplicate name in one organization is CONFLICT; the same name in another is fine', async () => {
@@ -106,7 +106,7 @@ describe('updateServiceUser', () => {
     const low = await bot(admin, org.id, 'low-bot', 'MEMBER');
     const high = await bot(owner, org.id, 'root-bot', 'OWNER');
     expect((await refusedWithoutChange(server, () => update(admin, { id: low.id, role: 'OWNER' }), 'FORBIDDEN')).message).toBe(
-      'role: OWNER exceeds your own role ADMIN',
+      'role: OWNER holds organization.delete, which your effective rights lack',
     );
     for (const input of [{ id: high.id, role: 'VIEWER' }, { id: high.id, name: 'renamed-by-admin' }]) {
       expect((await refusedWithoutChange(server, () => update(admin, input), 'FORBIDDEN')).message).toMatch(/^role: /);
@@ -164,7 +164,7 @@ describe('deleteServiceUser', () => {
     const low = await bot(owner, org.id, 'low', 'VIEWER');
     const high = await bot(owner, org.id, 'high', 'OWNER');
     expect((await refusedWithoutChange(server, () => remove(member, low.id), 'FORBIDDEN')).extensions?.right).toBe('serviceUsers.delete');
-    expect((await refusedWithoutChange(server, () => remove(admin, high.id), 'FORBIDDEN')).message).toBe('role: OWNER exceeds your own role ADMIN');
+    expect((await refusedWithoutChange(server, () => remove(admin, high.id), 'FORBIDDEN')).message).toBe('role: OWNER holds organization.delete, which your effective rights lack');
     expect(await row(high.id)).toBeDefined();
     expect(dataOf(await remove(admin, low.id)).deleteServiceUser.deletedServiceUserId).toBe(low.id);
   });

@@ -28,7 +28,7 @@ export async function resolveAccess(principal: Principal | null, anyCaseId: stri
     if (principal.serviceUser.organizationId !== organizationId) return null;
     role = principal.serviceUser.role;
   } else {
-    const membership = await loaders.membershipOf.load({ organizationId, userId: principal.id });
+    const membership = await loaders.activeMembershipOf.load({ organizationId, userId: principal.id });
     if (!membership) return null;
     role = membership.role;
   }

@@ -17,13 +17,30 @@ export type PermissionSpec =
   | { kind: 'account' }
   /** A person's own long-lived credential: what may mint or replace credentials that outlive the request's. */
   | { kind: 'primary' }
+  /**
+   * The principal's own records (a user's tokens across organizations). An
+   * organization-scoped token also needs `scopedRight` there; with null, it never sees them.
+   */
+  | { kind: 'own'; ownerOf: (resolve: Resolve) => string; scopedRight: Right | null }
   | {
       kind: 'organization';
-      /** Absent: any standing in the organization; the service applies the finer rule (see `note`). */
-      right?: Right;
+      /**
+       * Absent: any standing in the organization; the service applies the finer rule (see `note`).
+       * A function when the right depends on the object (a token's owner: a user or a service user).
+       */
+      right?: Right | { of: (resolve: Resolve) => Right; describe: string };
       /** What is not found when the organization cannot be reached ("organization", "service user"...). */
       resource: string;
       organizationOf: (resolve: Resolve) => Promise<string | null | undefined> | string | null | undefined;
+      /** The id of the user or service user the field shows: the principal itself may always see itself. */
+      selfOf?: (resolve: Resolve) => string | null | undefined;
+      /**
+       * A nullable field that answers null instead of an error: when there is no organization to ask about
+       * (`viewer.organization` of an account credential), or also whenever the caller may not see it.
+       */
+      orNull?: 'without-organization' | 'when-denied';
+      /** The operation yields a credential or a role: `assertWithinCeiling` (auth/ceiling.ts) bounds it by the caller's effective rights. */
+      ceiling?: 'credential' | 'role';
       note?: string;
     };
 
@@ -39,8 +56,19 @@ export function describePermission(spec: PermissionSpec): string {
       return 'a user with an account credential (session, user key or access token)';
     case 'primary':
       return 'a user with a session or the user key';
-    case 'organization':
-      return `${spec.right ? `organization right ${spec.right}` : 'standing in the organization'}${spec.note ? ` — ${spec.note}` : ''}`;
+    case 'own':
+      return `the principal's own; ${spec.scopedRight ? `an organization-scoped token also needs ${spec.scopedRight}` : 'never through an organization-scoped token'}`;
+    case 'organization': {
+      const right = spec.right === undefined ? 'standing in the organization' : `organization right ${typeof spec.right === 'string' ? spec.right : spec.right.describe}`;
+      const self = spec.selfOf ? ', or the principal itself' : '';
+      const ceiling =
+        spec.ceiling === 'credential'
+          ? "; the credential it yields within the caller's effective rights and expiry (ceiling)"
+          : spec.ceiling === 'role'
+            ? "; every role it grants, changes or removes within the caller's effective rights (ceiling)"
+            : '';
+      return `${right}${self}${ceiling}${spec.note ? ` — ${spec.note}` : ''}`;
+    }
   }
 }
 
@@ -52,34 +80,47 @@ export function requireAuthenticated(ctx: RequestContext) {
   );
 }
 
-async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<void> {
-  if (spec.kind === 'public') return;
+/** Whether the resolver runs: false when a nullable field answers null without it. */
+async function enforce(spec: PermissionSpec, resolve: Resolve): Promise<boolean> {
+  if (spec.kind === 'public') return true;
   const principal = requireAuthenticated(resolve.context);
-  if (spec.kind === 'authenticated') return;
+  if (spec.kind === 'authenticated') return true;
   if (spec.kind === 'account') {
     if (!isAccountCredential(principal)) {
       throw forbidden('this operation needs a user signed in as themselves, not an organization-scoped token');
     }
-    return;
+    return true;
   }
   if (spec.kind === 'primary') {
     if (!isAccountCredential(principal) || (principal.credential !== CredentialKind.SESSION && principal.credential !== CredentialKind.USER_KEY)) {
       throw forbidden('this operation needs a session or the user key: a token cannot mint or replace longer-lived credentials');
     }
-    return;
+    return true;
   }
+  if (spec.kind === 'own') {
+    if (spec.ownerOf(resolve) !== principal.id) throw forbidden('only your own are listed here');
+    if (!principal.scope) return true;
+    if (!spec.scopedRight) throw forbidden('not through an organization-scoped token: sign in as yourself');
+    const access = await resolve.context.access(principal.scope.organizationId);
+    if (!access || !has(access.rights, spec.scopedRight)) throw forbidden(`missing right ${spec.scopedRight}`, { right: spec.scopedRight });
+    return true;
+  }
+  if (spec.selfOf && spec.selfOf(resolve) === principal.id) return true;
   const organizationId = await spec.organizationOf(resolve);
+  if (!organizationId && spec.orNull) return false;
   const access = organizationId ? await resolve.context.access(organizationId) : null;
+  const right = typeof spec.right === 'object' ? spec.right.of(resolve) : spec.right;
+  const allowed = access !== null && (!right || has(access.rights, right));
+  if (allowed) return true;
+  if (spec.orNull === 'when-denied') return false;
   if (!access) throw notFound(spec.resource);
-  if (spec.right && !has(access.rights, spec.right)) {
-    throw forbidden(`missing right ${spec.right}`, { right: spec.right });
-  }
+  throw forbidden(`missing right ${right}`, { right });
 }
 
 /** Declares and enforces an operation's permission. */
 export function Permission(spec: PermissionSpec): MethodDecorator {
   const middleware = createMethodMiddlewareDecorator<RequestContext>(async ({ args, root, context, info }, next) => {
-    await enforce(spec, { args, root, context });
+    if (!(await enforce(spec, { args, root, context }))) return null;
     const result = await next();
     // A mutation may have changed roles, memberships or tokens: its payload, and any later
     // field of the operation, are authorized and loaded afresh.

@@ -27,6 +27,8 @@ export type UserPrincipal = {
   credential: CredentialKind;
   sessionId?: string;
   scope?: TokenScope;
+  /** When the credential itself ends (an API token's expiry, an access token's `exp`): what it produces may not outlive it. */
+  expiresAt?: Date | null;
 };
 
 export type ServiceUserPrincipal = {
@@ -35,6 +37,7 @@ export type ServiceUserPrincipal = {
   serviceUser: PrincipalServiceUser;
   credential: CredentialKind.API_TOKEN;
   scope: TokenScope;
+  expiresAt?: Date | null;
 };
 
 export type Principal = UserPrincipal | ServiceUserPrincipal;

@@ -48,9 +48,9 @@ export function exceeding(wanted: RightSet, ceiling: RightSet): Right[] {
 
 /**
  * What each role may do in its organization, written once. Token management
- * for MEMBER and VIEWER is limited to their own tokens (`tokenScope`); OWNER-only
- * rules that are not a resource x action (granting or changing the OWNER role)
- * live in the membership service.
+ * for MEMBER and VIEWER is limited to their own tokens (`tokenScope`). Each
+ * role's rights hold every lower role's, so "who may grant a role" is one
+ * comparison of rights (`auth/ceiling.ts`), not a ranking of roles.
  */
 export const ROLE_TABLE: Record<OrganizationRole, { rights: RightSet; tokenScope: 'all' | 'own' }> = {
   [OrganizationRole.OWNER]: { rights: rightSet(ALL_RIGHTS), tokenScope: 'all' },
@@ -74,18 +74,6 @@ export const ROLE_TABLE: Record<OrganizationRole, { rights: RightSet; tokenScope
     tokenScope: 'own',
   },
 };
-
-/** Higher rank, more power: used for "a role can never exceed its granter's". */
-const ROLE_RANK: Record<OrganizationRole, number> = {
-  [OrganizationRole.VIEWER]: 0,
-  [OrganizationRole.MEMBER]: 1,
-  [OrganizationRole.ADMIN]: 2,
-  [OrganizationRole.OWNER]: 3,
-};
-
-export function roleExceeds(role: OrganizationRole, other: OrganizationRole): boolean {
-  return ROLE_RANK[role] > ROLE_RANK[other];
-}
 
 export function rightsOfRole(role: OrganizationRole): RightSet {
   return ROLE_TABLE[role].rights;

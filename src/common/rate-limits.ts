@@ -53,10 +53,12 @@ export class RateLimits {
   private readonly authFailure: RateLimiterAbstract;
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
+  private readonly addMember: RateLimiterAbstract;
+  private readonly introspection: RateLimiterAbstract;
   private readonly ipv6Prefix: number;
   private readonly purgeTimer: NodeJS.Timeout;
   private storeDown = false;
-  /** Told of every refusal, by limit (`login`, `signup`, `auth-failure`, `token-issue`, `token-endpoint`): the metrics count them. */
+  /** Told of every refusal, by limit (`login`, `signup`, `auth-failure`, `token-issue`, `token-endpoint`, `add-member`, `introspection`): the metrics count them. */
   onRefusal: (limit: string) => void = () => undefined;
 
   constructor(
@@ -69,6 +71,8 @@ export class RateLimits {
     this.authFailure = limiter('auth-failure', config.authFailureRateLimit, store);
     this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
     this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
+    this.addMember = limiter('add-member', config.addMemberRateLimit, store);
+    this.introspection = limiter('introspection', config.introspectionRateLimit, store);
     this.ipv6Prefix = config.rateLimitIpv6Prefix;
     if (store.redis) {
       // Its connection tells of an outage before any request does.
@@ -87,6 +91,16 @@ export class RateLimits {
   /** Token creation and regeneration, per principal. */
   consumeTokenIssue(principalId: string): Promise<void> {
     return this.consume(this.tokenIssue, principalId);
+  }
+
+  /** Every addMember attempt, per principal, an unknown address included: looking accounts up by e-mail stays slow and bounded. */
+  consumeAddMember(principalId: string): Promise<void> {
+    return this.consume(this.addMember, principalId);
+  }
+
+  /** introspectToken, per principal: each call verifies a credential the caller does not hold. */
+  consumeIntrospection(principalId: string): Promise<void> {
+    return this.consume(this.introspection, principalId);
   }
 
   consumeLogin(clientAddress: string): Promise<void> {

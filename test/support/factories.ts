@@ -28,12 +28,24 @@ export async function createOrganization(server: TestServer, owner: TestUser, na
   return data.createOrganization.organization;
 }
 
+/** Invites `member` and accepts with their own credential: a member who has said yes. */
 export async function addMember(server: TestServer, by: TestUser, organizationId: string, member: TestUser, role: string): Promise<void> {
   dataOf(
     await server.gql(
       `mutation ($input: AddMemberInput!) { addMember(input: $input) { membership { id } } }`,
       { input: { organizationId, email: member.email, role } },
       by.auth,
+    ),
+  );
+  await acceptMembership(server, member, organizationId);
+}
+
+export async function acceptMembership(server: TestServer, member: TestUser, organizationId: string): Promise<void> {
+  dataOf(
+    await server.gql(
+      `mutation ($input: AcceptMembershipInput!) { acceptMembership(input: $input) { membership { status } } }`,
+      { input: { organizationId } },
+      member.auth,
     ),
   );
 }

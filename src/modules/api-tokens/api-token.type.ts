@@ -33,7 +33,7 @@ export class ApiTokenType {
   @Field(() => [String], { description: 'The last distinct client addresses that used it, newest first (at most 5).' }) lastUsedFrom: string[];
   @Field({ description: 'Neither revoked nor expired.' }) isActive: boolean;
   @Field(() => Date, { nullable: true }) revokedAt: Date | null;
-  @Field(() => String, { nullable: true, description: 'revoked, leaked or reuse_detected.' }) revokedReason: string | null;
+  @Field(() => String, { nullable: true, description: 'revoked, leaked, reuse_detected or member_removed.' }) revokedReason: string | null;
   organizationId: string;
   ownerUserId: string | null;
   ownerServiceUserId: string | null;
@@ -159,6 +159,8 @@ export class NonCompliantToken {
 @ObjectType()
 export class SetTokenExpirationPolicyPayload {
   @Field(() => TokenExpirationPolicyType) policy: TokenExpirationPolicyType;
-  @Field(() => [NonCompliantToken], { description: 'Live tokens the new policy refuses from now on: what enforcing it means.' })
+  @Field(() => [NonCompliantToken], { description: 'Live tokens the new policy refuses from now on, among those the caller may read (apiTokens.read).' })
   nonCompliantTokens: NonCompliantToken[];
+  @Field(() => Int, { description: 'How many live tokens the new policy refuses from now on, all of them.' })
+  nonCompliantTokenCount: number;
 }

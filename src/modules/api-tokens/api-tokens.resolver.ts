@@ -1,10 +1,10 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Authenticated, Permission, Public } from '../../auth/permission';
+import { Permission, Public, type PermissionSpec } from '../../auth/permission';
 import { fromRightsInput } from '../../auth/rights.type';
 import { toConnection } from '../../common/connection';
 import { PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
-import { forbidden, notFound } from '../../errors';
+import { notFound } from '../../errors';
 import { OrganizationType, toOrganizationType } from '../organizations/organization.type';
 import { toServiceUserType } from '../service-users/service-user.type';
 import { toUserType, UserType } from '../users/user.type';
@@ -29,11 +29,26 @@ import {
   UpdateApiTokenInput,
   UpdateApiTokenPayload,
 } from './api-token.type';
+import { canRead } from './api-tokens.service';
 
 /** The organization of the token named by `id` or `input.id`, through the request's loader. */
 async function organizationOfToken({ args, context }: { args: Record<string, any>; context: RequestContext }) {
   return (await context.loaders.apiToken.load(args.input?.id ?? args.id))?.organizationId;
 }
+
+/**
+ * Changing a token needs to see it first (a token the caller cannot see is
+ * NOT_FOUND whatever their rights); the service then requires the right of
+ * the change, and the ceiling bounds what the token becomes.
+ */
+const changesToken = (note: string): PermissionSpec => ({
+  kind: 'organization',
+  right: 'apiTokens.read',
+  resource: 'API token',
+  organizationOf: organizationOfToken,
+  ceiling: 'credential',
+  note,
+});
 
 @ArgsType()
 class ApiTokenListArgs extends PageArgs {
@@ -56,7 +71,8 @@ export class ApiTokensResolver {
     right: 'apiTokens.create',
     resource: 'organization',
     organizationOf: ({ args }) => args.input.organizationId,
-    note: 'rights never above the caller’s; serviceUserId only for OWNER/ADMIN',
+    ceiling: 'credential',
+    note: 'serviceUserId only for OWNER/ADMIN; not with an access token',
   })
   async createApiToken(@Arg('input') input: CreateApiTokenInput, @Ctx() ctx: RequestContext): Promise<CreateApiTokenPayload> {
     const { token, secret } = await ctx.services.apiTokens.create(ctx, {
@@ -67,14 +83,16 @@ export class ApiTokensResolver {
   }
 
   @Mutation(() => UpdateApiTokenPayload, { description: 'Changes what a token is and may do; never its secret.' })
-  @Permission({ kind: 'organization', right: 'apiTokens.read', resource: 'API token', organizationOf: organizationOfToken, note: 'then apiTokens.update on a token the caller can see' })
+  @Permission(changesToken('then apiTokens.update on a token the caller can see'))
   async updateApiToken(@Arg('input') input: UpdateApiTokenInput, @Ctx() ctx: RequestContext): Promise<UpdateApiTokenPayload> {
     const token = await ctx.services.apiTokens.update(ctx, { ...input, rights: input.rights ? fromRightsInput(input.rights) : null });
     return { apiToken: toApiTokenType(token) };
   }
 
   @Mutation(() => RegenerateApiTokenPayload, { description: 'A new secret for the same token; the old one stops now, or after gracePeriodSeconds.' })
-  @Permission({ kind: 'organization', right: 'apiTokens.read', resource: 'API token', organizationOf: organizationOfToken, note: "then apiTokens.update on the caller's own token, or a service user's within their role" })
+  @Permission(
+    changesToken("then apiTokens.update on the caller's own token or a service user's; a grace period over 1 h also apiTokens.delete; not with an access token"),
+  )
   async regenerateApiToken(@Arg('input') input: RegenerateApiTokenInput, @Ctx() ctx: RequestContext): Promise<RegenerateApiTokenPayload> {
     const { token, secret } = await ctx.services.apiTokens.regenerate(ctx, input);
     return { apiToken: toApiTokenType(token), token: secret };
@@ -97,14 +115,18 @@ export class ApiTokensResolver {
   @Permission({ kind: 'organization', right: 'organization.update', resource: 'organization', organizationOf: ({ args }) => args.input.organizationId })
   async setTokenExpirationPolicy(@Arg('input') input: SetTokenExpirationPolicyInput, @Ctx() ctx: RequestContext): Promise<SetTokenExpirationPolicyPayload> {
     const { policy, nonCompliant } = await ctx.services.tokenPolicies.set(ctx, input);
+    // The report shows what the caller could list anyway: organization.update alone reads no token.
+    const access = (await ctx.access(input.organizationId))!;
+    const readable = nonCompliant.filter(({ token }) => canRead(access, ctx.principal!, token));
     return {
       policy: toPolicyType(policy),
-      nonCompliantTokens: nonCompliant.map(({ token, rule, reason }) => ({ apiToken: toApiTokenType(token), rule, reason })),
+      nonCompliantTokens: readable.map(({ token, rule, reason }) => ({ apiToken: toApiTokenType(token), rule, reason })),
+      nonCompliantTokenCount: nonCompliant.length,
     };
   }
 
   @FieldResolver(() => OrganizationType)
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
   async organization(@Root() token: ApiTokenType, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
     const organization = await ctx.loaders.organization.load(token.organizationId);
     if (!organization) throw notFound('organization');
@@ -112,7 +134,13 @@ export class ApiTokensResolver {
   }
 
   @FieldResolver(() => TokenOwner)
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
+  @Permission({
+    kind: 'organization',
+    right: { of: ({ root }) => (root.ownerServiceUserId ? 'serviceUsers.read' : 'members.read'), describe: 'members.read, or serviceUsers.read for a service user' },
+    resource: 'organization',
+    organizationOf: ({ root }) => root.organizationId,
+    selfOf: ({ root }) => root.ownerUserId ?? root.ownerServiceUserId,
+  })
   async owner(@Root() token: ApiTokenType, @Ctx() ctx: RequestContext): Promise<typeof TokenOwner> {
     if (token.ownerServiceUserId) {
       const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
@@ -125,7 +153,7 @@ export class ApiTokensResolver {
   }
 
   @FieldResolver(() => UserType, { nullable: true, description: 'Null once the creator’s account is gone, or when a service user created it.' })
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
+  @Permission({ kind: 'organization', right: 'members.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, selfOf: ({ root }) => root.createdById })
   async createdBy(@Root() token: ApiTokenType, @Ctx() ctx: RequestContext): Promise<UserType | null> {
     const user = token.createdById ? await ctx.loaders.user.load(token.createdById) : null;
     return user ? toUserType(user) : null;
@@ -151,9 +179,8 @@ export class OrganizationApiTokensResolver {
 @Resolver(() => UserType)
 export class UserApiTokensResolver {
   @FieldResolver(() => ApiTokenConnection, { description: 'The user’s own API tokens across organizations (only on `me`).' })
-  @Authenticated()
+  @Permission({ kind: 'own', ownerOf: ({ root }) => root.id, scopedRight: 'apiTokens.read' })
   async apiTokens(@Root() user: UserType, @Args() page: PageArgs, @Ctx() ctx: RequestContext): Promise<ApiTokenConnection> {
-    if (ctx.principal?.id !== user.id) throw forbidden('only your own tokens are listed here');
     return toConnection(await ctx.services.apiTokens.listOfUser(ctx, user.id, page), (token) => toApiTokenType(token));
   }
 }

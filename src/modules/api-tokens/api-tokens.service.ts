@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
+import { assertWithinCeiling, callerOf } from '../../auth/ceiling';
 import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
-import { exceeding, has, rightsOfRole, roleExceeds, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
+import { exceeding, has, rightsOfRole, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
@@ -18,6 +19,13 @@ import { generateApiToken, isWellFormedApiToken, VISIBLE_PREFIX_LENGTH } from '.
 import type { TokenUsageRecorder } from './token-usage';
 
 export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+
+/**
+ * A grace period keeps the old secret alive beside the new one; past this, it
+ * is as good as a second credential, so asking for it needs the right to
+ * revoke the token (apiTokens.delete), not only to update it.
+ */
+export const SHORT_GRACE_PERIOD_SECONDS = 3600;
 
 /**
  * A token regenerated this recently is not regenerated again: requests that
@@ -66,7 +74,7 @@ const VERIFICATION_SQL = `
     FROM api_tokens t
     LEFT JOIN users u ON u.id = t."ownerUserId"
     LEFT JOIN service_users su ON su.id = t."ownerServiceUserId"
-    LEFT JOIN memberships m ON m."organizationId" = t."organizationId" AND m."userId" = t."ownerUserId"
+    LEFT JOIN memberships m ON m."organizationId" = t."organizationId" AND m."userId" = t."ownerUserId" AND m.status = 'ACTIVE'
     LEFT JOIN token_expiration_policies p ON p."organizationId" = t."organizationId"
    WHERE`;
 
@@ -88,8 +96,13 @@ function toVerification(row: Record<string, any> | undefined): TokenForVerificat
   };
 }
 
-function ownedBy(token: ApiTokenEntity, principal: Principal): boolean {
+function ownedBy(token: Pick<ApiTokenEntity, 'ownerUserId' | 'ownerServiceUserId'>, principal: Principal): boolean {
   return principal.kind === 'USER' ? token.ownerUserId === principal.id : token.ownerServiceUserId === principal.id;
+}
+
+/** What `apiToken(id)` and the organization's token list show: OWNER and ADMIN every token, others their own, all with apiTokens.read. */
+export function canRead(access: OrgAccess, principal: Principal, token: Pick<ApiTokenEntity, 'ownerUserId' | 'ownerServiceUserId'>): boolean {
+  return has(access.rights, 'apiTokens.read') && (access.tokenScope === 'all' || ownedBy(token, principal));
 }
 
 function checkDescription(description: string | null | undefined): string | null {
@@ -162,10 +175,10 @@ export class ApiTokensService {
     if (violation) throw badInput('expiresAt', violation.message);
   }
 
-  /** Rights may not exceed the caller's own, nor the owner's role: FORBIDDEN names the first right over. */
-  private checkCeiling(rights: RightSet, ceiling: RightSet): void {
-    const over = exceeding(rights, ceiling);
-    if (over.length > 0) throw forbidden(`rights: ${over[0]} exceeds your own rights`, { right: over[0], field: 'rights' });
+  /** A token's rights stay within its owner's role (the caller's own ceiling is checked by `assertWithinCeiling`). */
+  private checkOwnerBound(rights: RightSet, ownerRights: RightSet): void {
+    const [over] = exceeding(rights, ownerRights);
+    if (over) throw forbidden(`rights: ${over} exceeds what the owner's role allows`, { right: over, field: 'rights' });
   }
 
   private async ownerRights(ctx: RequestContext, token: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'>): Promise<RightSet> {
@@ -173,7 +186,7 @@ export class ApiTokensService {
       const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
       return serviceUser ? rightsOfRole(serviceUser.role) : 0;
     }
-    const membership = await ctx.loaders.membershipOf.load({ organizationId: token.organizationId, userId: token.ownerUserId! });
+    const membership = await ctx.loaders.activeMembershipOf.load({ organizationId: token.organizationId, userId: token.ownerUserId! });
     return membership ? rightsOfRole(membership.role) : 0;
   }
 
@@ -189,19 +202,24 @@ export class ApiTokensService {
       ownerUserId: principal.kind === 'USER' ? principal.id : null,
       ownerServiceUserId: principal.kind === 'SERVICE_USER' ? principal.id : null,
     };
+    const actingAs: OrganizationRole[] = [];
     if (input.serviceUserId) {
       if (access.tokenScope !== 'all') throw forbidden("only an OWNER or ADMIN can create a service user's token");
       const serviceUser = await ctx.loaders.serviceUser.load(input.serviceUserId);
       if (!serviceUser || serviceUser.organizationId !== organizationId) throw notFound('service user');
-      this.checkServiceUserRole(serviceUser.role, access);
+      // Its token acts with its role: holding one is holding that role.
+      actingAs.push(serviceUser.role);
       owner.ownerUserId = null;
       owner.ownerServiceUserId = serviceUser.id;
     }
-    const ceiling = access.rights & (await this.ownerRights(ctx, owner));
-    const rights = input.rights ?? ceiling;
-    this.checkCeiling(rights, ceiling);
+    const caller = callerOf(principal, access.rights);
+    const ownerRights = await this.ownerRights(ctx, owner);
+    const rights = input.rights ?? access.rights & ownerRights;
+    // A child of an expiring credential inherits its expiry unless it asks for an earlier one.
+    const expiresAt = input.expiresAt ?? caller.expiresAt;
+    assertWithinCeiling(caller, { rights, roles: actingAs, expiresAt, lasting: true });
+    this.checkOwnerBound(rights, ownerRights);
     const createdAt = this.now();
-    const expiresAt = input.expiresAt ?? null;
     await this.rateLimits.consumeTokenIssue(principal.id);
     return this.dataSource.transaction(async (manager) => {
       this.checkExpiry(expiresAt, createdAt, await this.policyOf(manager, organizationId));
@@ -230,14 +248,6 @@ export class ApiTokensService {
     });
   }
 
-  /**
-   * A token acts with its owner's role, so holding one of a service user whose
-   * role is above the caller's own would be a way up: refused.
-   */
-  private checkServiceUserRole(role: OrganizationRole, access: OrgAccess): void {
-    if (roleExceeds(role, access.role)) throw forbidden(`the service user's role ${role} exceeds your own role ${access.role}`);
-  }
-
   /** A token the caller may change: their own, or any of the organization's for OWNER/ADMIN. */
   private async manageable(ctx: RequestContext, id: string, right: Right): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
     // Visibility first, then the right: a token the caller cannot see is NOT_FOUND whatever their rights.
@@ -245,8 +255,9 @@ export class ApiTokensService {
     const access = await this.access(ctx, token.organizationId);
     if (!has(access.rights, right)) throw forbidden(`missing right ${right}`, { right });
     if (token.ownerServiceUserId && !ownedBy(token, ctx.principal!)) {
+      // A service user's token acts with its role: managing one is within the ceiling of that role.
       const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
-      if (serviceUser) this.checkServiceUserRole(serviceUser.role, access);
+      if (serviceUser) assertWithinCeiling(callerOf(ctx.principal!, access.rights), { roles: [serviceUser.role] });
     }
     return { token, access };
   }
@@ -257,12 +268,12 @@ export class ApiTokensService {
    * holding it would let them act as that person. Service users' tokens are
    * the organization's, within the role rule above.
    */
-  private async regenerable(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
-    const { token } = await this.manageable(ctx, id, 'apiTokens.update');
-    if (token.ownerUserId && !ownedBy(token, ctx.principal!)) {
+  private async regenerable(ctx: RequestContext, id: string): Promise<{ token: ApiTokenEntity; access: OrgAccess }> {
+    const manageable = await this.manageable(ctx, id, 'apiTokens.update');
+    if (manageable.token.ownerUserId && !ownedBy(manageable.token, ctx.principal!)) {
       throw forbidden("only a token's owner can regenerate it: revoke it instead");
     }
-    return token;
+    return manageable;
   }
 
   async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
@@ -271,9 +282,16 @@ export class ApiTokensService {
     const changes: Partial<ApiTokenEntity> = {};
     if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
     if (input.description !== undefined) changes.description = checkDescription(input.description);
-    if (input.rights !== undefined && input.rights !== null) {
-      this.checkCeiling(input.rights, access.rights & (await this.ownerRights(ctx, token)));
-      changes.rights = input.rights;
+    const rights = input.rights ?? undefined;
+    // Widening a token hands it rights for as long as it lives: then its expiry is part of what the caller produces.
+    const widening = rights !== undefined && (rights & ~token.rights) !== 0;
+    assertWithinCeiling(callerOf(ctx.principal!, access.rights), {
+      rights,
+      expiresAt: input.expiresAt !== undefined ? input.expiresAt : widening ? token.expiresAt : undefined,
+    });
+    if (rights !== undefined) {
+      this.checkOwnerBound(rights, await this.ownerRights(ctx, token));
+      changes.rights = rights;
     }
     return this.dataSource.transaction(async (manager) => {
       if (input.expiresAt !== undefined) {
@@ -305,8 +323,20 @@ export class ApiTokensService {
     if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
       throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS}`);
     }
-    const token = await this.regenerable(ctx, input.id);
+    const { token, access } = await this.regenerable(ctx, input.id);
     if (token.revokedAt) throw conflict('the token is revoked');
+    // A new secret is a new credential: what the token can do now, for as long as it lives, must be within the caller's ceiling.
+    assertWithinCeiling(callerOf(ctx.principal!, access.rights), {
+      rights: token.rights & (await this.ownerRights(ctx, token)),
+      expiresAt: token.expiresAt,
+      lasting: true,
+    });
+    if (grace > SHORT_GRACE_PERIOD_SECONDS && !has(access.rights, 'apiTokens.delete')) {
+      throw forbidden(`gracePeriodSeconds: more than ${SHORT_GRACE_PERIOD_SECONDS} needs apiTokens.delete, the right to revoke the token`, {
+        right: 'apiTokens.delete',
+        field: 'gracePeriodSeconds',
+      });
+    }
     await this.rateLimits.consumeTokenIssue(ctx.principal!.id);
     const secret = generateApiToken(this.tokenPrefix);
     const tokenPrefix = secret.slice(0, VISIBLE_PREFIX_LENGTH);
@@ -447,6 +477,7 @@ export class ApiTokensService {
         serviceUser,
         credential: CredentialKind.API_TOKEN,
         scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: serviceUser.role },
+        expiresAt: token.expiresAt,
       };
     }
     const user = token.user;
@@ -459,6 +490,7 @@ export class ApiTokensService {
       user,
       credential: CredentialKind.API_TOKEN,
       scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: token.memberRole },
+      expiresAt: token.expiresAt,
     };
   }
 }

@@ -1,6 +1,6 @@
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../logger';
+import type { Mailer } from '../../mail/mailer';
 
 type DueToken = {
   id: string;
@@ -18,23 +18,23 @@ type DueToken = {
  * organization's admins stand in) and to the organization's OWNERs and ADMINs.
  * Safe with several instances: a notice is claimed by inserting its row
  * (unique per token and expiry) before it is sent, so only one instance sends
- * it. Without SMTP_URL the notice is recorded and logged only.
+ * it. Without SMTP_URL the notice is recorded and logged only. Only active
+ * members receive it: an invited person has not accepted the organization, and
+ * one who left is no longer its concern.
  */
 export class ExpiryNotifier {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
-  private readonly mailer: Transporter | undefined;
   /** Told of every run (`ok` or `failed`) and every mail sent: the metrics count them. */
   onRun: (result: 'ok' | 'failed') => void = () => undefined;
   onMailSent: () => void = () => undefined;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly options: { smtpUrl: string | undefined; from: string; intervalSeconds: number },
+    private readonly mailer: Mailer,
+    private readonly options: { intervalSeconds: number },
     private readonly log: Logger,
-  ) {
-    this.mailer = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
-  }
+  ) {}
 
   start(): void {
     if (this.options.intervalSeconds === 0) return;
@@ -48,7 +48,6 @@ export class ExpiryNotifier {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    this.mailer?.close();
   }
 
   /** One pass; returns how many notices this instance claimed. */
@@ -70,6 +69,7 @@ export class ExpiryNotifier {
          JOIN token_expiration_policies p ON p."organizationId" = t."organizationId"
          JOIN organizations o ON o.id = t."organizationId"
          LEFT JOIN users u ON u.id = t."ownerUserId" AND u."isActive"
+              AND EXISTS (SELECT 1 FROM memberships om WHERE om."organizationId" = t."organizationId" AND om."userId" = u.id AND om.status = 'ACTIVE')
         WHERE p."notifyDaysBeforeExpiry" IS NOT NULL
           AND t."revokedAt" IS NULL
           AND t."expiresAt" > now()
@@ -96,7 +96,7 @@ export class ExpiryNotifier {
   private async recipientsOf(token: DueToken): Promise<string[]> {
     const admins: { email: string }[] = await this.dataSource.query(
       `SELECT u.email FROM memberships m JOIN users u ON u.id = m."userId"
-        WHERE m."organizationId" = $1 AND m.role IN ('OWNER', 'ADMIN') AND u."isActive" ORDER BY u.email`,
+        WHERE m."organizationId" = $1 AND m.role IN ('OWNER', 'ADMIN') AND m.status = 'ACTIVE' AND u."isActive" ORDER BY u.email`,
       [token.organizationId],
     );
     return [...new Set([...(token.ownerEmail ? [token.ownerEmail] : []), ...admins.map((admin) => admin.email)])];
@@ -104,13 +104,12 @@ export class ExpiryNotifier {
 
   private async send(token: DueToken, recipients: string[], claimId: string): Promise<void> {
     const expiresAt = new Date(token.expiresAt).toISOString();
-    if (!this.mailer) {
+    if (!this.mailer.configured) {
       this.log.info({ apiTokenId: token.id, tokenPrefix: token.tokenPrefix, expiresAt, recipients: recipients.length }, 'token expiry notice recorded (no SMTP_URL set)');
       return;
     }
     try {
-      await this.mailer.sendMail({
-        from: this.options.from,
+      await this.mailer.send({
         to: recipients,
         subject: `API token "${token.name}" of ${token.organizationName} expires on ${expiresAt.slice(0, 10)}`,
         text: [

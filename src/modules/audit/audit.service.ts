@@ -8,7 +8,9 @@ import { AuditEventEntity } from './audit-event.entity';
 export enum AuditEventType {
   ORGANIZATION_CREATED = 'organization.created',
   ORGANIZATION_UPDATED = 'organization.updated',
-  MEMBER_ADDED = 'member.added',
+  MEMBER_INVITED = 'member.invited',
+  MEMBER_JOINED = 'member.joined',
+  MEMBER_DECLINED = 'member.declined',
   MEMBER_ROLE_CHANGED = 'member.role_changed',
   MEMBER_REMOVED = 'member.removed',
   SERVICE_USER_CREATED = 'service_user.created',

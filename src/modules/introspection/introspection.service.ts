@@ -1,11 +1,16 @@
 import { CredentialKind, type Principal } from '../../auth/principal';
 import { has, rightsOfRole, type RightSet } from '../../auth/rights';
 import { USER_KEY_PATTERN } from '../../auth/secrets';
+import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, forbidden } from '../../errors';
 import type { ApiTokensService } from '../api-tokens/api-tokens.service';
 import type { PersonalAccessTokensService } from '../personal-access-tokens/personal-access-tokens.service';
 import type { UsersService } from '../users/users.service';
+import { MembershipStatus, type MembershipEntity } from '../organizations/membership.entity';
+
+/** An invitation is no membership yet: it widens nothing the caller may learn. */
+const isActive = (membership: MembershipEntity) => membership.status === MembershipStatus.ACTIVE;
 
 export type Introspection =
   | { active: false }
@@ -33,6 +38,7 @@ export class IntrospectionService {
     private readonly personalAccessTokens: PersonalAccessTokensService,
     private readonly users: UsersService,
     private readonly tokenPrefix: string,
+    private readonly rateLimits: RateLimits,
   ) {}
 
   /** The organizations where the caller may introspect. */
@@ -42,14 +48,27 @@ export class IntrospectionService {
       ? [principal.scope.organizationId]
       : principal.kind === 'SERVICE_USER'
         ? [principal.serviceUser.organizationId]
-        : (await ctx.loaders.membershipsOfUser.load(principal.id)).map((membership) => membership.organizationId);
+        : (await ctx.loaders.membershipsOfUser.load(principal.id)).filter(isActive).map((membership) => membership.organizationId);
     const accesses = await Promise.all(candidates.map((id) => ctx.access(id)));
     return new Set(accesses.filter((access) => access !== null && has(access.rights, 'introspection.read')).map((access) => access!.organizationId));
   }
 
+  /**
+   * Limited per principal (INTROSPECTION_RATE_LIMIT), and each inactive answer
+   * counts against the client address's failed-check limit, as a refused
+   * credential would: introspection must not be a faster way to test guesses.
+   */
   async introspect(ctx: RequestContext, token: string): Promise<Introspection> {
     const organizations = await this.introspectableOrganizations(ctx);
     if (organizations.size === 0) throw forbidden('missing right introspection.read', { right: 'introspection.read' });
+    this.rateLimits.refuseIfBlocked(ctx.clientAddress);
+    await this.rateLimits.consumeIntrospection(ctx.principal!.id);
+    const answer = await this.answer(ctx, token, organizations);
+    if (!answer.active) await this.rateLimits.consumeAuthFailure(ctx.clientAddress);
+    return answer;
+  }
+
+  private async answer(ctx: RequestContext, token: string, organizations: Set<string>): Promise<Introspection> {
     const origin = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
     try {
       if (token.startsWith(this.tokenPrefix)) {
@@ -72,7 +91,7 @@ export class IntrospectionService {
         principal = { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN };
         expiresAt = result.expiresAt;
       }
-      const memberships = await ctx.loaders.membershipsOfUser.load(principal.id);
+      const memberships = (await ctx.loaders.membershipsOfUser.load(principal.id)).filter(isActive);
       const shared = principal.id === ctx.principal!.id || memberships.some((membership) => organizations.has(membership.organizationId));
       if (!shared) return INACTIVE;
       return { active: true, kind: principal.credential, subject: principal, organizationId: null, rights: null, expiresAt };

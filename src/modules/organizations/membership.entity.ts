@@ -3,6 +3,12 @@ import { OrganizationRole } from '../../auth/rights';
 import { UserEntity } from '../users/user.entity';
 import { OrganizationEntity } from './organization.entity';
 
+/** INVITED: added by someone else and not yet accepted; grants nothing until the person accepts. */
+export enum MembershipStatus {
+  ACTIVE = 'ACTIVE',
+  INVITED = 'INVITED',
+}
+
 @Entity('memberships')
 @Unique('UQ_memberships_organization_user', ['organizationId', 'userId'])
 @Index('IDX_memberships_organization_page', ['organizationId', 'createdAt', 'id'])
@@ -27,6 +33,18 @@ export class MembershipEntity {
 
   @Column({ type: 'enum', enum: OrganizationRole, enumName: 'organization_role' })
   role: OrganizationRole;
+
+  @Column({ type: 'enum', enum: MembershipStatus, enumName: 'membership_status', default: MembershipStatus.ACTIVE })
+  status: MembershipStatus;
+
+  /** Who invited the member (null for an organization's creator, or once that account is gone). */
+  @Index('IDX_memberships_invited_by')
+  @Column({ type: 'uuid', nullable: true })
+  invitedById: string | null;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'invitedById' })
+  invitedBy?: UserEntity;
 
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -1,28 +1,37 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { assertWithinCeiling } from '../../auth/ceiling';
 import { has, OrganizationRole } from '../../auth/rights';
+import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { conflict, forbidden, notFound } from '../../errors';
+import type { Mailer } from '../../mail/mailer';
+import { revokeTokensOfMember } from '../api-tokens/member-tokens';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { UserEntity } from '../users/user.entity';
 import { normalizeEmail } from '../users/validation';
-import { MembershipEntity } from './membership.entity';
+import { invitationMail } from './invitation-mail';
+import { MembershipEntity, MembershipStatus } from './membership.entity';
 import { lockForCaller } from './organization-lock';
 
 const LAST_OWNER = 'an organization must keep at least one OWNER';
 
 /**
- * Membership rules beyond the role table: only an OWNER grants, changes or
- * removes the OWNER role, and the last OWNER can neither leave nor be demoted.
- * Each change locks the organization's row, so two concurrent demotions
- * cannot both pass the owner count, and reads the caller's role again under
- * that lock, so a caller demoted by a change just committed acts with the role
- * they have now.
+ * Membership rules beyond the role table: a role is granted, changed or taken
+ * away only by a caller whose effective rights hold every right of it (the
+ * ceiling; so only an OWNER with a full credential touches the OWNER role),
+ * nobody becomes a member without accepting, and the last OWNER can neither
+ * leave nor be demoted. Each change locks the organization's row, so two
+ * concurrent demotions cannot both pass the owner count, and reads the
+ * caller's standing again under that lock, so a caller demoted by a change
+ * just committed acts with the role they have now.
  */
 export class MembershipsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly rateLimits: RateLimits,
+    private readonly mailer: Mailer,
   ) {}
 
   private async membership(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipEntity> {
@@ -31,44 +40,99 @@ export class MembershipsService {
     return membership;
   }
 
+  /** Invited OWNERs do not count: until they accept, they cannot stand in for the last one. */
   private async ownerCount(manager: EntityManager, organizationId: string): Promise<number> {
-    return manager.countBy(MembershipEntity, { organizationId, role: OrganizationRole.OWNER });
+    return manager.countBy(MembershipEntity, { organizationId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE });
   }
 
+  /**
+   * Invites an existing account: the membership is INVITED and grants nothing
+   * until its person accepts. Every attempt counts against the caller's
+   * ADD_MEMBER_RATE_LIMIT, an unknown address too, so that asking which
+   * addresses have accounts stays slow.
+   */
   async add(ctx: RequestContext, input: { organizationId: string; email: string; role: OrganizationRole }): Promise<MembershipEntity> {
     const email = normalizeEmail(input.email);
+    await this.rateLimits.consumeAddMember(ctx.principal!.id);
+    let invited: { user: UserEntity; organizationName: string } | undefined;
+    let membership: MembershipEntity;
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const callerRole = await lockForCaller(manager, ctx, input.organizationId, 'members.create');
-        if (input.role === OrganizationRole.OWNER && callerRole !== OrganizationRole.OWNER) {
-          throw forbidden('only an OWNER can grant the OWNER role');
-        }
+      membership = await this.dataSource.transaction(async (manager) => {
+        const { caller, organization } = await lockForCaller(manager, ctx, input.organizationId, 'members.create');
+        assertWithinCeiling(caller, { roles: [input.role] });
         const user = await manager.findOneBy(UserEntity, { email });
         if (!user || !user.isActive) throw notFound('user with this email');
-        const membership = await manager.save(manager.create(MembershipEntity, { organizationId: input.organizationId, userId: user.id, role: input.role }));
+        const inviter = ctx.principal!.kind === 'USER' ? ctx.principal!.id : null;
+        const created = await manager.save(
+          manager.create(MembershipEntity, { organizationId: input.organizationId, userId: user.id, role: input.role, status: MembershipStatus.INVITED, invitedById: inviter }),
+        );
         await this.audit.record(manager, ctx, {
           organizationId: input.organizationId,
-          eventType: AuditEventType.MEMBER_ADDED,
+          eventType: AuditEventType.MEMBER_INVITED,
           targetType: 'user',
           targetId: user.id,
           changes: { role: input.role },
         });
-        return membership;
+        invited = { user, organizationName: organization.name };
+        return created;
       });
     } catch (error) {
-      if (uniqueViolation(error) === 'UQ_memberships_organization_user') throw conflict('email: this user is already a member');
+      if (uniqueViolation(error) === 'UQ_memberships_organization_user') throw conflict('email: this user is already a member or invited');
       throw error;
     }
+    if (invited) {
+      const inviter = ctx.principal!.kind === 'USER' ? ctx.principal!.user.email : null;
+      this.mailer.deliver(invitationMail({ to: invited.user.email, organizationName: invited.organizationName, role: input.role, inviter }), {
+        organizationId: input.organizationId,
+        userId: invited.user.id,
+      }, 'invitation notice');
+    }
+    return membership;
+  }
+
+  /** The invited person's yes: from now on the membership grants its role. Accepting twice answers the membership. */
+  async accept(ctx: RequestContext, organizationId: string): Promise<MembershipEntity> {
+    const userId = ctx.principal!.id;
+    return this.dataSource.transaction(async (manager) => {
+      const membership = await manager.findOne(MembershipEntity, { where: { organizationId, userId }, lock: { mode: 'pessimistic_write' } });
+      if (!membership) throw notFound('invitation');
+      if (membership.status === MembershipStatus.ACTIVE) return membership;
+      await manager.update(MembershipEntity, { id: membership.id }, { status: MembershipStatus.ACTIVE });
+      await this.audit.record(manager, ctx, {
+        organizationId,
+        eventType: AuditEventType.MEMBER_JOINED,
+        targetType: 'user',
+        targetId: userId,
+        changes: { role: membership.role },
+      });
+      return { ...membership, status: MembershipStatus.ACTIVE };
+    });
+  }
+
+  /** The invited person's no: the invitation is gone, and may be sent again later. */
+  async decline(ctx: RequestContext, organizationId: string): Promise<void> {
+    const userId = ctx.principal!.id;
+    await this.dataSource.transaction(async (manager) => {
+      const membership = await manager.findOneBy(MembershipEntity, { organizationId, userId, status: MembershipStatus.INVITED });
+      if (!membership) throw notFound('invitation');
+      await manager.delete(MembershipEntity, { id: membership.id, status: MembershipStatus.INVITED });
+      await this.audit.record(manager, ctx, {
+        organizationId,
+        eventType: AuditEventType.MEMBER_DECLINED,
+        targetType: 'user',
+        targetId: userId,
+        changes: { role: membership.role },
+      });
+    });
   }
 
   async updateRole(ctx: RequestContext, input: { organizationId: string; userId: string; role: OrganizationRole }): Promise<MembershipEntity> {
     return this.dataSource.transaction(async (manager) => {
-      const callerRole = await lockForCaller(manager, ctx, input.organizationId, 'members.update');
+      const { caller } = await lockForCaller(manager, ctx, input.organizationId, 'members.update');
       const membership = await this.membership(manager, input.organizationId, input.userId);
-      const touchesOwner = membership.role === OrganizationRole.OWNER || input.role === OrganizationRole.OWNER;
-      if (touchesOwner && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can grant or change the OWNER role');
+      assertWithinCeiling(caller, { roles: [membership.role, input.role] });
       if (membership.role === input.role) return membership;
-      if (membership.role === OrganizationRole.OWNER && (await this.ownerCount(manager, input.organizationId)) <= 1) {
+      if (membership.role === OrganizationRole.OWNER && membership.status === MembershipStatus.ACTIVE && (await this.ownerCount(manager, input.organizationId)) <= 1) {
         throw forbidden(LAST_OWNER);
       }
       await manager.update(MembershipEntity, { id: membership.id }, { role: input.role });
@@ -85,8 +149,11 @@ export class MembershipsService {
 
   /**
    * Anyone signed in as themselves may leave; removing someone else needs
-   * members.delete, and so does removing oneself through an org-scoped API
-   * token (whose rights bound everything it does).
+   * members.delete and their role within the caller's effective rights, and
+   * so does removing oneself through an org-scoped API token (whose rights
+   * bound everything it does). The member's API tokens in the organization
+   * are revoked with the membership, so that being added again later does
+   * not bring them back.
    */
   async remove(ctx: RequestContext, input: { organizationId: string; userId: string }): Promise<MembershipEntity> {
     const access = await ctx.access(input.organizationId);
@@ -94,11 +161,11 @@ export class MembershipsService {
     const leaving = ctx.principal?.kind === 'USER' && !ctx.principal.scope && ctx.principal.id === input.userId;
     if (!leaving && !has(access.rights, 'members.delete')) throw forbidden('missing right members.delete', { right: 'members.delete' });
     return this.dataSource.transaction(async (manager) => {
-      const callerRole = await lockForCaller(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
+      const { caller } = await lockForCaller(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
       const membership = await this.membership(manager, input.organizationId, input.userId);
-      if (membership.role === OrganizationRole.OWNER) {
-        if (!leaving && callerRole !== OrganizationRole.OWNER) throw forbidden('only an OWNER can remove an OWNER');
-        if ((await this.ownerCount(manager, input.organizationId)) <= 1) throw forbidden(LAST_OWNER);
+      if (!leaving) assertWithinCeiling(caller, { roles: [membership.role] });
+      if (membership.role === OrganizationRole.OWNER && membership.status === MembershipStatus.ACTIVE && (await this.ownerCount(manager, input.organizationId)) <= 1) {
+        throw forbidden(LAST_OWNER);
       }
       await manager.delete(MembershipEntity, { id: membership.id });
       await this.audit.record(manager, ctx, {
@@ -106,8 +173,9 @@ export class MembershipsService {
         eventType: AuditEventType.MEMBER_REMOVED,
         targetType: 'user',
         targetId: input.userId,
-        changes: { role: membership.role, left: leaving },
+        changes: { role: membership.role, left: leaving, ...(membership.status === MembershipStatus.INVITED ? { invitation: true } : {}) },
       });
+      await revokeTokensOfMember(manager, this.audit, ctx, { organizationId: input.organizationId, userId: input.userId });
       return membership;
     });
   }

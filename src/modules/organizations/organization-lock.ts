@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
+import { callerOf, type Caller } from '../../auth/ceiling';
 import { has, rightsOfRole, type OrganizationRole, type Right } from '../../auth/rights';
 import type { RequestContext } from '../../context';
 import { forbidden, notFound } from '../../errors';
 import { ServiceUserEntity } from '../service-users/service-user.entity';
-import { MembershipEntity } from './membership.entity';
+import { MembershipEntity, MembershipStatus } from './membership.entity';
 import { OrganizationEntity } from './organization.entity';
 
 /**
@@ -23,20 +24,27 @@ export async function lockOrganization(manager: EntityManager, organizationId: s
 }
 
 /**
- * Locks the organization, then reads the caller's role again (the request's
- * access was read before the lock: a caller demoted by a change just committed
- * acts with the role they have now) and checks the right the operation needs.
+ * Locks the organization, then reads the caller's standing again (the
+ * request's access was read before the lock: a caller demoted by a change
+ * just committed acts with the role they have now), checks the right the
+ * operation needs, and answers the caller as the ceiling sees them.
  */
-export async function lockForCaller(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right | null): Promise<OrganizationRole> {
-  await lockOrganization(manager, organizationId);
+export async function lockForCaller(
+  manager: EntityManager,
+  ctx: RequestContext,
+  organizationId: string,
+  right: Right | null,
+): Promise<{ role: OrganizationRole; caller: Caller; organization: OrganizationEntity }> {
+  const organization = await lockOrganization(manager, organizationId);
   const principal = ctx.principal;
   if (!principal) throw notFound('organization');
+  if (principal.scope && principal.scope.organizationId !== organizationId) throw notFound('organization');
   const role =
     principal.kind === 'USER'
-      ? (await manager.findOneBy(MembershipEntity, { organizationId, userId: principal.id }))?.role
+      ? (await manager.findOneBy(MembershipEntity, { organizationId, userId: principal.id, status: MembershipStatus.ACTIVE }))?.role
       : (await manager.findOneBy(ServiceUserEntity, { id: principal.id, organizationId }))?.role;
   if (!role) throw notFound('organization');
   const rights = principal.scope ? rightsOfRole(role) & principal.scope.rights : rightsOfRole(role);
   if (right && !has(rights, right)) throw forbidden(`missing right ${right}`, { right });
-  return role;
+  return { role, caller: callerOf(principal, rights), organization };
 }

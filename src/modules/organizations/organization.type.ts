@@ -1,7 +1,12 @@
-import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { OrganizationRole } from '../../auth/rights';
 import { Connection } from '../../common/connection';
-import type { MembershipEntity } from './membership.entity';
+import { MembershipStatus, type MembershipEntity } from './membership.entity';
+
+registerEnumType(MembershipStatus, {
+  name: 'MembershipStatus',
+  description: 'ACTIVE: a member. INVITED: added by someone else, not yet accepted; grants nothing until accepted.',
+});
 import type { OrganizationEntity } from './organization.entity';
 
 @Directive('@key(fields: "id")')
@@ -21,6 +26,7 @@ export function toOrganizationType(organization: OrganizationEntity): Organizati
 export class MembershipType {
   @Field(() => ID) id: string;
   @Field(() => OrganizationRole) role: OrganizationRole;
+  @Field(() => MembershipStatus) status: MembershipStatus;
   @Field() createdAt: Date;
   organizationId: string;
   userId: string;
@@ -30,6 +36,7 @@ export function toMembershipType(membership: MembershipEntity): MembershipType {
   return {
     id: membership.id,
     role: membership.role,
+    status: membership.status,
     createdAt: membership.createdAt,
     organizationId: membership.organizationId,
     userId: membership.userId,
@@ -76,13 +83,33 @@ export class DeleteOrganizationPayload {
 @InputType()
 export class AddMemberInput {
   @Field(() => ID) organizationId: string;
-  @Field({ description: 'The email of an existing account.' }) email: string;
+  @Field({ description: 'The email of an existing account, who is invited and becomes a member on accepting.' }) email: string;
   @Field(() => OrganizationRole) role: OrganizationRole;
 }
 
 @ObjectType()
 export class AddMemberPayload {
+  @Field(() => MembershipType, { description: 'INVITED until the person accepts.' }) membership: MembershipType;
+}
+
+@InputType()
+export class AcceptMembershipInput {
+  @Field(() => ID) organizationId: string;
+}
+
+@ObjectType()
+export class AcceptMembershipPayload {
   @Field(() => MembershipType) membership: MembershipType;
+}
+
+@InputType()
+export class DeclineMembershipInput {
+  @Field(() => ID) organizationId: string;
+}
+
+@ObjectType()
+export class DeclineMembershipPayload {
+  @Field() ok: boolean;
 }
 
 @InputType()
@@ -106,5 +133,6 @@ export class RemoveMemberInput {
 @ObjectType()
 export class RemoveMemberPayload {
   @Field(() => ID) removedUserId: string;
-  @Field(() => OrganizationType) organization: OrganizationType;
+  /** Resolved by a field resolver, with the rights of `organization(id)`. */
+  organizationId: string;
 }

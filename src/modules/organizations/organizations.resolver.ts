@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Account, Authenticated, Permission } from '../../auth/permission';
+import { Account, Permission } from '../../auth/permission';
 import { OrganizationRole } from '../../auth/rights';
 import { Rights, toRights } from '../../auth/rights.type';
 import { toConnection } from '../../common/connection';
@@ -9,6 +9,10 @@ import type { RequestContext } from '../../context';
 import { notFound } from '../../errors';
 import { toUserType, UserType, ViewerType } from '../users/user.type';
 import {
+  AcceptMembershipInput,
+  AcceptMembershipPayload,
+  DeclineMembershipInput,
+  DeclineMembershipPayload,
   AddMemberInput,
   AddMemberPayload,
   CreateOrganizationInput,
@@ -65,24 +69,51 @@ export class OrganizationsResolver {
     return { deletedOrganizationId: input.id };
   }
 
-  @Mutation(() => AddMemberPayload, { description: 'Adds an existing account, by email.' })
-  @Permission({ kind: 'organization', right: 'members.create', resource: 'organization', organizationOf: ofInput, note: 'OWNER role only by an OWNER' })
+  @Mutation(() => AddMemberPayload, { description: 'Invites an existing account, by email: INVITED until they accept (acceptMembership).' })
+  @Permission({
+    kind: 'organization',
+    right: 'members.create',
+    resource: 'organization',
+    organizationOf: ofInput,
+    ceiling: 'role',
+    note: 'limited per caller (ADD_MEMBER_RATE_LIMIT)',
+  })
   async addMember(@Arg('input') input: AddMemberInput, @Ctx() ctx: RequestContext): Promise<AddMemberPayload> {
     return { membership: toMembershipType(await ctx.services.memberships.add(ctx, input)) };
   }
 
+  @Mutation(() => AcceptMembershipPayload, { description: 'Accepts an invitation to the organization: the membership becomes ACTIVE.' })
+  @Account()
+  async acceptMembership(@Arg('input') input: AcceptMembershipInput, @Ctx() ctx: RequestContext): Promise<AcceptMembershipPayload> {
+    const membership = await ctx.services.memberships.accept(ctx, checkId('organizationId', input.organizationId));
+    return { membership: toMembershipType(membership) };
+  }
+
+  @Mutation(() => DeclineMembershipPayload, { description: 'Declines an invitation to the organization; it is deleted.' })
+  @Account()
+  async declineMembership(@Arg('input') input: DeclineMembershipInput, @Ctx() ctx: RequestContext): Promise<DeclineMembershipPayload> {
+    await ctx.services.memberships.decline(ctx, checkId('organizationId', input.organizationId));
+    return { ok: true };
+  }
+
   @Mutation(() => UpdateMemberRolePayload)
-  @Permission({ kind: 'organization', right: 'members.update', resource: 'organization', organizationOf: ofInput, note: 'OWNER role only by an OWNER; the last OWNER stays' })
+  @Permission({ kind: 'organization', right: 'members.update', resource: 'organization', organizationOf: ofInput, ceiling: 'role', note: 'the old role and the new; the last OWNER stays' })
   async updateMemberRole(@Arg('input') input: UpdateMemberRoleInput, @Ctx() ctx: RequestContext): Promise<UpdateMemberRolePayload> {
     const membership = await ctx.services.memberships.updateRole(ctx, { ...input, userId: checkId('userId', input.userId) });
     return { membership: toMembershipType(membership) };
   }
 
   @Mutation(() => RemoveMemberPayload, { description: 'Removes a member, or lets the caller leave.' })
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofInput, note: 'members.delete, or leaving with an account credential; the last OWNER stays' })
+  @Permission({
+    kind: 'organization',
+    resource: 'organization',
+    organizationOf: ofInput,
+    ceiling: 'role',
+    note: "members.delete and the member's role, or leaving with an account credential; the last OWNER stays; revokes the member's tokens here",
+  })
   async removeMember(@Arg('input') input: RemoveMemberInput, @Ctx() ctx: RequestContext): Promise<RemoveMemberPayload> {
     const membership = await ctx.services.memberships.remove(ctx, { ...input, userId: checkId('userId', input.userId) });
-    return { removedUserId: membership.userId, organization: await loadOrganization(ctx, membership.organizationId) };
+    return { removedUserId: membership.userId, organizationId: membership.organizationId };
   }
 
   @FieldResolver(() => MembershipConnection)
@@ -107,25 +138,40 @@ export class OrganizationsResolver {
 @Resolver(() => MembershipType)
 export class MembershipsResolver {
   @FieldResolver(() => UserType)
-  @Permission({ kind: 'organization', right: 'members.read', resource: 'member', organizationOf: ({ root }) => root.organizationId })
+  @Permission({ kind: 'organization', right: 'members.read', resource: 'member', organizationOf: ({ root }) => root.organizationId, selfOf: ({ root }) => root.userId })
   async user(@Root() membership: MembershipType, @Ctx() ctx: RequestContext): Promise<UserType> {
     const user = await ctx.loaders.user.load(membership.userId);
     if (!user) throw notFound('user');
     return toUserType(user);
   }
 
-  @FieldResolver(() => OrganizationType)
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
+  @FieldResolver(() => OrganizationType, { description: "Also shown to the member invited: an invitation names the organization it is to." })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, selfOf: ({ root }) => root.userId })
   organization(@Root() membership: MembershipType, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
     return loadOrganization(ctx, membership.organizationId);
   }
 }
 
+@Resolver(() => RemoveMemberPayload)
+export class RemoveMemberPayloadResolver {
+  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization, where the caller may still read it (null after leaving).' })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, orNull: 'when-denied' })
+  organization(@Root() payload: RemoveMemberPayload, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
+    return loadOrganization(ctx, payload.organizationId);
+  }
+}
+
 @Resolver(() => ViewerType)
 export class ViewerOrganizationResolver {
-  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization an org-scoped credential is limited to.' })
-  @Authenticated()
+  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization an org-scoped credential is limited to (needs organization.read).' })
+  @Permission({
+    kind: 'organization',
+    right: 'organization.read',
+    resource: 'organization',
+    organizationOf: ({ root }) => root.organizationId,
+    orNull: 'without-organization',
+  })
   async organization(@Root() viewer: ViewerType, @Ctx() ctx: RequestContext): Promise<OrganizationType | null> {
-    return viewer.organizationId ? loadOrganization(ctx, viewer.organizationId) : null;
+    return loadOrganization(ctx, viewer.organizationId!);
   }
 }

@@ -7,7 +7,7 @@ import { uniqueViolation } from '../../db/errors';
 import { badInput, conflict } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
-import { MembershipEntity } from './membership.entity';
+import { MembershipEntity, MembershipStatus } from './membership.entity';
 import { lockOrganization } from './organization-lock';
 import { OrganizationEntity } from './organization.entity';
 
@@ -48,7 +48,7 @@ export class OrganizationsService {
       try {
         return await this.dataSource.transaction(async (manager) => {
           const organization = await manager.save(manager.create(OrganizationEntity, { name, slug }));
-          await manager.insert(MembershipEntity, { organizationId: organization.id, userId, role: OrganizationRole.OWNER });
+          await manager.insert(MembershipEntity, { organizationId: organization.id, userId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE });
           await this.audit.record(manager, ctx, {
             organizationId: organization.id,
             eventType: AuditEventType.ORGANIZATION_CREATED,

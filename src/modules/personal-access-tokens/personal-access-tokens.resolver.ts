@@ -1,10 +1,9 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { Account, Authenticated, Primary, Public } from '../../auth/permission';
+import { Account, Permission, Primary, Public } from '../../auth/permission';
 import { checkId } from '../../common/ids';
 import { toConnection } from '../../common/connection';
 import { PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
-import { forbidden } from '../../errors';
 import { UserType } from '../users/user.type';
 import {
   CreatePersonalAccessTokenInput,
@@ -53,9 +52,8 @@ export class PersonalAccessTokensResolver {
 @Resolver(() => UserType)
 export class UserPersonalAccessTokensResolver {
   @FieldResolver(() => PersonalAccessTokenConnection, { description: 'Only on `me`.' })
-  @Authenticated()
+  @Permission({ kind: 'own', ownerOf: ({ root }) => root.id, scopedRight: null })
   async personalAccessTokens(@Root() user: UserType, @Args() page: PageArgs, @Ctx() ctx: RequestContext): Promise<PersonalAccessTokenConnection> {
-    if (ctx.principal?.id !== user.id || ctx.principal.scope) throw forbidden('only your own personal access tokens are listed here');
     return toConnection(await ctx.services.personalAccessTokens.list(user.id, page), (pat) => toPersonalAccessTokenType(pat));
   }
 }

@@ -147,6 +147,6 @@ export class PersonalAccessTokensService {
       const message = result.reason === PAT_USED_DIRECTLY ? PAT_USED_DIRECTLY : `invalid or expired token: ${result.reason}`;
       throw new AuthenticationError('invalid_token', message, false, REFUSALS[result.reason] ?? 'unknown');
     }
-    return { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN };
+    return { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN, expiresAt: result.expiresAt };
   }
 }

@@ -31,26 +31,26 @@ export class ServiceUsersResolver {
     right: 'serviceUsers.create',
     resource: 'organization',
     organizationOf: ({ args }) => args.input.organizationId,
-    note: 'role at most the caller’s',
+    ceiling: 'role',
   })
   async createServiceUser(@Arg('input') input: CreateServiceUserInput, @Ctx() ctx: RequestContext): Promise<CreateServiceUserPayload> {
     return { serviceUser: toServiceUserType(await ctx.services.serviceUsers.create(ctx, input)) };
   }
 
   @Mutation(() => UpdateServiceUserPayload)
-  @Permission({ kind: 'organization', right: 'serviceUsers.update', resource: 'service user', organizationOf: organizationOfServiceUser, note: 'role at most the caller’s' })
+  @Permission({ kind: 'organization', right: 'serviceUsers.update', resource: 'service user', organizationOf: organizationOfServiceUser, ceiling: 'role', note: 'its role now and the new one' })
   async updateServiceUser(@Arg('input') input: UpdateServiceUserInput, @Ctx() ctx: RequestContext): Promise<UpdateServiceUserPayload> {
     return { serviceUser: toServiceUserType(await ctx.services.serviceUsers.update(ctx, input)) };
   }
 
   @Mutation(() => DeleteServiceUserPayload, { description: 'Deletes the service user and revokes all its tokens.' })
-  @Permission({ kind: 'organization', right: 'serviceUsers.delete', resource: 'service user', organizationOf: organizationOfServiceUser, note: 'only one whose role is at most the caller’s' })
+  @Permission({ kind: 'organization', right: 'serviceUsers.delete', resource: 'service user', organizationOf: organizationOfServiceUser, ceiling: 'role', note: 'its role' })
   async deleteServiceUser(@Arg('input') input: DeleteServiceUserInput, @Ctx() ctx: RequestContext): Promise<DeleteServiceUserPayload> {
     return { deletedServiceUserId: (await ctx.services.serviceUsers.delete(ctx, input.id)).id };
   }
 
   @FieldResolver(() => OrganizationType)
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId })
   async organization(@Root() serviceUser: ServiceUserType, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
     const organization = await ctx.loaders.organization.load(serviceUser.organizationId);
     if (!organization) throw notFound('organization');

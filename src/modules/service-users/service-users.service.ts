@@ -1,9 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { roleExceeds, type OrganizationRole, type Right } from '../../auth/rights';
+import { assertWithinCeiling } from '../../auth/ceiling';
+import type { OrganizationRole, Right } from '../../auth/rights';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
-import { conflict, forbidden, notFound } from '../../errors';
+import { conflict, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { lockForCaller } from '../organizations/organization-lock';
 import { checkName } from '../users/validation';
@@ -18,14 +19,14 @@ export class ServiceUsersService {
   ) {}
 
   /**
-   * A service user's role can never exceed that of whoever grants or changes
-   * it: checked against the caller's role read under the organization's lock,
+   * A service user's role, the one it has and the one it is given, must be
+   * within the effective rights of whoever creates, changes or deletes it:
+   * checked against the caller's standing read under the organization's lock,
    * so a caller demoted a moment ago cannot still act with the old role.
    */
   private async lockAndCheckCeiling(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right, roles: OrganizationRole[]): Promise<void> {
-    const callerRole = await lockForCaller(manager, ctx, organizationId, right);
-    const over = roles.find((role) => roleExceeds(role, callerRole));
-    if (over) throw forbidden(`role: ${over} exceeds your own role ${callerRole}`);
+    const { caller } = await lockForCaller(manager, ctx, organizationId, right);
+    assertWithinCeiling(caller, { roles });
   }
 
   private async current(manager: EntityManager, id: string): Promise<ServiceUserEntity> {

@@ -68,16 +68,24 @@ export class UsersResolver {
     return { userKey: await ctx.services.users.regenerateUserKey(ctx) };
   }
 
-  /** Only memberships in organizations the viewer can see the members of (always all of one's own). */
+  /**
+   * Another user's memberships: those in organizations where the caller may
+   * read the members. One's own: all of them, invitations included, or with
+   * an organization-scoped token only its organization's, if it may read the
+   * organization.
+   */
   @FieldResolver(() => [MembershipType])
   @Authenticated()
   async memberships(@Root() user: UserType, @Ctx() ctx: RequestContext): Promise<MembershipType[]> {
+    const principal = requireAuthenticated(ctx);
     const memberships = await ctx.loaders.membershipsOfUser.load(user.id);
-    const self = ctx.principal?.id === user.id;
+    const own = principal.id === user.id;
     const visible = await Promise.all(
       memberships.map(async (membership) => {
+        if (own && !principal.scope) return true;
         const access = await ctx.access(membership.organizationId);
-        return access !== null && (self || has(access.rights, 'members.read'));
+        if (!access) return false;
+        return own ? has(access.rights, 'organization.read') : has(access.rights, 'members.read');
       }),
     );
     return memberships.filter((_, index) => visible[index]).map(toMembershipType);
