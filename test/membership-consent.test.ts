@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessTokenOf, bearer } from './support/ceiling';
-import { createOrganization, PASSWORD, refusedWithoutChange, signUp, type TestUser } from './support/factories';
+import { createOrganization, PASSWORD, refusedWithoutChange, signUp, tableCounts, type TestUser } from './support/factories';
 import { dataOf, onlyError, startTestServer, type TestServer } from './support/server';
 import { startSmtp } from './support/smtp';
 
@@ -159,21 +159,26 @@ describe('invitations', () => {
     expect(dataOf(await invite(server, owner.auth, org.id, invitee.email, 'VIEWER')).addMember.membership.status).toBe('INVITED');
   });
 
-  it('no invitation is NOT_FOUND; an org-scoped token cannot accept; nobody accepts for someone else', async () => {
+  it('no invitation is NOT_FOUND; an org-scoped token cannot accept; nobody accepts or declines for someone else', async () => {
     const { org, owner, invitee } = await invitation(server, 'ADMIN');
+    await refusedWithoutChange(server, () => server.gql(ACCEPT, { input: { organizationId: NIL_UUID } }, invitee.auth), 'NOT_FOUND');
+    await refusedWithoutChange(server, () => server.gql(DECLINE, { input: { organizationId: NIL_UUID } }, invitee.auth), 'NOT_FOUND');
     const other = await createOrganization(server, invitee, 'Mine');
-    for (const organizationId of [NIL_UUID, other.id]) {
-      // The invitee's own organization has an ACTIVE membership, which is no invitation.
-      await refusedWithoutChange(server, () => server.gql(ACCEPT, { input: { organizationId } }, invitee.auth), 'NOT_FOUND');
-    }
     const token = dataOf(await server.gql(CREATE_TOKEN, { input: { organizationId: other.id, name: 'scoped' } }, invitee.auth)).createApiToken.token;
     for (const mutation of [ACCEPT, DECLINE]) {
       await refusedWithoutChange(server, () => server.gql(mutation, { input: { organizationId: org.id } }, bearer(token)), 'FORBIDDEN');
-      await refusedWithoutChange(server, () => server.gql(mutation, { input: { organizationId: org.id } }, owner.auth), 'NOT_FOUND');
       const anonymous = await server.gql(mutation, { input: { organizationId: org.id } });
       expect(anonymous.status).toBe(401);
       expect(onlyError(anonymous).extensions?.code).toBe('UNAUTHENTICATED');
     }
+    // The OWNER asking about the organization answers for their own ACTIVE membership, never for the invitation:
+    // accepting it again changes nothing, and an ACTIVE membership is no invitation to decline.
+    const counts = await tableCounts(server);
+    const again = dataOf(await server.gql(ACCEPT, { input: { organizationId: org.id } }, owner.auth)).acceptMembership.membership;
+    expect(again).toMatchObject({ role: 'OWNER', status: 'ACTIVE', organization: org });
+    expect(await tableCounts(server)).toEqual(counts);
+    await refusedWithoutChange(server, () => server.gql(DECLINE, { input: { organizationId: org.id } }, owner.auth), 'NOT_FOUND');
+    expect(await membershipRow(server, org.id, owner.id)).toEqual({ role: 'OWNER', status: 'ACTIVE' });
     expect(await membershipRow(server, org.id, invitee.id)).toEqual({ role: 'ADMIN', status: 'INVITED' });
   });
 
