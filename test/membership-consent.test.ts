@@ -24,6 +24,16 @@ const SET_POLICY = `mutation ($input: SetTokenExpirationPolicyInput!) {
   setTokenExpirationPolicy(input: $input) { policy { notifyDaysBeforeExpiry } }
 }`;
 const LOG_IN = `mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }`;
+/** Every field of an Organization beyond its id, name, slug and creation date. */
+const INSIDE_AN_ORGANIZATION = [
+  'members { totalCount edges { node { role user { email } } } }',
+  'serviceUsers { totalCount edges { node { name } } }',
+  'apiTokens { totalCount edges { node { name } } }',
+  'auditEvents { totalCount edges { node { eventType } } }',
+  'tokenExpirationPolicy { requireExpiration }',
+  'viewerRole',
+  'viewerRights { members { read } }',
+];
 const NIL_UUID = '00000000-0000-4000-8000-000000000000';
 
 const invite = (server: TestServer, by: Record<string, string>, organizationId: string, email: string, role: string) =>
@@ -91,6 +101,18 @@ describe('invitations', () => {
     expect(dataOf(await server.gql(MY_MEMBERSHIPS, {}, invitee.auth)).me.memberships).toEqual([
       { status: 'INVITED', role: 'MEMBER', organization: org },
     ]);
+  });
+
+  it('an invitation names the organization and shows nothing else of it', async () => {
+    const { org, owner, invitee } = await invitation(server, 'ADMIN');
+    dataOf(await server.gql(CREATE_TOKEN, { input: { organizationId: org.id, name: 'owners-secret-token' } }, owner.auth));
+    for (const field of INSIDE_AN_ORGANIZATION) {
+      const response = await server.gql(`{ me { memberships { organization { id name ${field} } } } }`, {}, invitee.auth);
+      const codes = (response.body.errors ?? []).map((error) => error.extensions?.code);
+      expect([field, codes.length > 0 && codes.every((code) => code === 'NOT_FOUND' || code === 'FORBIDDEN')]).toEqual([field, true]);
+      expect(JSON.stringify(response.body)).not.toContain(owner.email);
+      expect(JSON.stringify(response.body)).not.toContain('owners-secret-token');
+    }
   });
 
   it('an INVITED OWNER does not count as an OWNER: the last ACTIVE OWNER stays until the invitation is accepted', async () => {

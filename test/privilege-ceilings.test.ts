@@ -24,6 +24,8 @@ const ADD_MEMBER = `mutation ($input: AddMemberInput!) { addMember(input: $input
 const UPDATE_ROLE = `mutation ($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { membership { role } } }`;
 const REMOVE_MEMBER = `mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`;
 const CREATE_SERVICE_USER = `mutation ($input: CreateServiceUserInput!) { createServiceUser(input: $input) { serviceUser { id role } } }`;
+const UPDATE_SERVICE_USER = `mutation ($input: UpdateServiceUserInput!) { updateServiceUser(input: $input) { serviceUser { id role } } }`;
+const DELETE_SERVICE_USER = `mutation ($input: DeleteServiceUserInput!) { deleteServiceUser(input: $input) { deletedServiceUserId } }`;
 const DELETE_ORG = `mutation ($input: DeleteOrganizationInput!) { deleteOrganization(input: $input) { deletedOrganizationId } }`;
 const SET_POLICY = `mutation ($input: SetTokenExpirationPolicyInput!) {
   setTokenExpirationPolicy(input: $input) { policy { requireExpiration } nonCompliantTokens { apiToken { id } } nonCompliantTokenCount }
@@ -37,6 +39,8 @@ const VIEWER_ID = `{ viewer { id } }`;
 const TOKEN_OWNER = `query ($id: ID!) { apiToken(id: $id) { id owner { __typename ... on User { id email } } } }`;
 const TOKEN_CREATED_BY = `query ($id: ID!) { apiToken(id: $id) { id createdBy { id email } } }`;
 const TOKEN_ORGANIZATION = `query ($id: ID!) { apiToken(id: $id) { id organization { id name } } }`;
+const TOKEN_BOT_OWNER = `query ($id: ID!) { apiToken(id: $id) { id owner { ... on ServiceUser { id name } } } }`;
+const TOKEN_BOT_OWNER_ORGANIZATION = `query ($id: ID!) { apiToken(id: $id) { id owner { ... on ServiceUser { id organization { name } } } } }`;
 const ME_TOKENS = `{ me { id apiTokens { totalCount edges { node { name } } } } }`;
 const ME_MEMBERSHIPS = `{ me { id memberships { role organization { id name } } } }`;
 const VIEWER_ORGANIZATION = `{ viewer { id organization { id name } } }`;
@@ -245,6 +249,28 @@ describe('finding 2: a role is granted, changed or taken away only within the ca
       (await refusedWithoutChange(server, () => server.gql(CREATE_SERVICE_USER, input('OWNER'), admin.auth), 'FORBIDDEN')).extensions?.right,
     ).toBe('organization.delete');
   });
+
+  it('service users: a narrow token neither changes nor deletes one whose role it does not cover, nor makes its tokens', async () => {
+    const { org, owner, admin } = await createTeam(server);
+    const botId = await createServiceUser(owner, org.id, 'VIEWER');
+    const narrow = await createToken(admin.auth, {
+      organizationId: org.id,
+      rights: rightsInput(['serviceUsers.read', 'serviceUsers.update', 'serviceUsers.delete', 'apiTokens.create']),
+    });
+    const before = await server.app.dataSource.query(`SELECT name, role FROM service_users WHERE id = $1`, [botId]);
+    const attempts = [
+      () => server.gql(UPDATE_SERVICE_USER, { input: { id: botId, name: 'renamed' } }, bearer(narrow.secret)),
+      () => server.gql(UPDATE_SERVICE_USER, { input: { id: botId, role: 'VIEWER' } }, bearer(narrow.secret)),
+      () => server.gql(DELETE_SERVICE_USER, { input: { id: botId } }, bearer(narrow.secret)),
+      () => server.gql(CREATE_TOKEN, { input: { organizationId: org.id, name: 'as-bot', serviceUserId: botId, rights: {} } }, bearer(narrow.secret)),
+    ];
+    for (const attempt of attempts) expect((await refusedWithoutChange(server, attempt, 'FORBIDDEN')).extensions?.right).toBe('organization.read');
+    expect(await server.app.dataSource.query(`SELECT name, role FROM service_users WHERE id = $1`, [botId])).toEqual(before);
+    // The ADMIN's user key does all of it.
+    expect(
+      dataOf(await server.gql(UPDATE_SERVICE_USER, { input: { id: botId, role: 'MEMBER' } }, admin.auth)).updateServiceUser.serviceUser.role,
+    ).toBe('MEMBER');
+  });
 });
 
 describe('finding 3: an access token mints no lasting credential', () => {
@@ -387,6 +413,26 @@ describe('finding 6: nested fields follow the rights of their root fields', () =
     expect(dataOf(await server.gql(TOKEN_OWNER, { id: memberToken.id }, bearer(wider.secret))).apiToken.owner.email).toBe(member.email);
     expect(dataOf(await server.gql(TOKEN_CREATED_BY, { id: memberToken.id }, bearer(wider.secret))).apiToken.createdBy.email).toBe(member.email);
     expect(dataOf(await server.gql(TOKEN_ORGANIZATION, { id: memberToken.id }, bearer(wider.secret))).apiToken.organization.name).toBe(name);
+  });
+
+  it('a service user owning a token is shown with serviceUsers.read, and its organization with organization.read', async () => {
+    const { org, owner, admin } = await createTeam(server);
+    const botId = await createServiceUser(owner, org.id, 'MEMBER');
+    const botToken = await createToken(admin.auth, { organizationId: org.id, serviceUserId: botId });
+    const readOnly = await createToken(admin.auth, { organizationId: org.id, rights: rightsInput(['apiTokens.read']) });
+    const withBots = await createToken(admin.auth, { organizationId: org.id, rights: rightsInput(['apiTokens.read', 'serviceUsers.read']) });
+    const botName = dataOf(await server.gql(TOKEN_BOT_OWNER, { id: botToken.id }, owner.auth)).apiToken.owner.name;
+
+    const refused = await server.gql(TOKEN_BOT_OWNER, { id: botToken.id }, bearer(readOnly.secret));
+    expect(onlyError(refused).extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(refused.body)).not.toContain(botName);
+    expect(dataOf(await server.gql(TOKEN_BOT_OWNER, { id: botToken.id }, bearer(withBots.secret))).apiToken.owner).toEqual({
+      id: botId,
+      name: botName,
+    });
+    const organization = await server.gql(TOKEN_BOT_OWNER_ORGANIZATION, { id: botToken.id }, bearer(withBots.secret));
+    expect(onlyError(organization).extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(organization.body)).not.toContain(await organizationName(org.id));
   });
 
   it('an organization.update token sets the policy but the report lists only the tokens it may read', async () => {
