@@ -14,8 +14,9 @@ import { createContextFactory, type RequestContext } from './context';
 import type { DatabaseAvailability } from './db/availability';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import { transactionCollision } from './db/errors';
 import type { QueryCounter } from './db/query-counter';
-import { createFormatError, DomainError, ErrorCode, translatedErrorStatus } from './errors';
+import { conflict, createFormatError, DomainError, ErrorCode, translatedErrorStatus } from './errors';
 import { HttpDrain } from './http-drain';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
@@ -155,9 +156,12 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     keyReloader?.start();
     notifier.start();
     const limits = graphqlLimits(config);
+    /** What the client is told of a database error: an outage is 503, a collision with a concurrent change CONFLICT (retry). */
+    const translateDatabaseError = (error: unknown) =>
+      availability.answerFor(error) ?? (transactionCollision(error) ? conflict('the change collided with a concurrent one and was not made: retry it') : null);
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
-      formatError: createFormatError(log, (error) => availability.answerFor(error)),
+      formatError: createFormatError(log, translateDatabaseError),
       // src/shutdown.ts owns the signals. Apollo's own handler raced it: the second, concurrent `stop()`
       // never returned, so the token usage was never written and an idle server took 10 s to exit.
       stopOnTerminationSignals: false,
@@ -172,7 +176,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
         // Federation's inline traces would hand per-field timings to any client that asks for them.
         ApolloServerPluginInlineTraceDisabled(),
         recordingPlugin(),
-        translatedErrorStatus((error) => availability.answerFor(error)),
+        translatedErrorStatus(translateDatabaseError),
       ],
     });
     await apollo.start();

@@ -66,6 +66,7 @@ const environment = z.object({
   TOKEN_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   ADD_MEMBER_RATE_LIMIT: integer(1, 100_000).default(30),
   ADD_MEMBER_RATE_WINDOW_SECONDS: integer(1, 86_400).default(3600),
+  INVITATIONS_PER_ADDRESS_LIMIT: integer(1, 100_000).default(5),
   INTROSPECTION_RATE_LIMIT: integer(1, 1_000_000).default(300),
   INTROSPECTION_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_USAGE_FLUSH_SECONDS: integer(1, 3600).default(5),
@@ -122,6 +123,8 @@ export type Config = {
   authFailureRateLimit: { points: number; windowSeconds: number };
   tokenRateLimit: { points: number; windowSeconds: number };
   addMemberRateLimit: { points: number; windowSeconds: number };
+  /** Invitations to one e-mail address, from anyone, per ADD_MEMBER_RATE_WINDOW_SECONDS. */
+  invitationsPerAddressLimit: { points: number; windowSeconds: number };
   introspectionRateLimit: { points: number; windowSeconds: number };
   tokenUsageFlushSeconds: number;
   /** 0 turns the in-process expiry notification job off. */
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureRateLimit: { points: e.AUTH_FAILURE_RATE_LIMIT, windowSeconds: e.AUTH_FAILURE_RATE_WINDOW_SECONDS },
     tokenRateLimit: { points: e.TOKEN_RATE_LIMIT, windowSeconds: e.TOKEN_RATE_WINDOW_SECONDS },
     addMemberRateLimit: { points: e.ADD_MEMBER_RATE_LIMIT, windowSeconds: e.ADD_MEMBER_RATE_WINDOW_SECONDS },
+    invitationsPerAddressLimit: { points: e.INVITATIONS_PER_ADDRESS_LIMIT, windowSeconds: e.ADD_MEMBER_RATE_WINDOW_SECONDS },
     introspectionRateLimit: { points: e.INTROSPECTION_RATE_LIMIT, windowSeconds: e.INTROSPECTION_RATE_WINDOW_SECONDS },
     tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,
     expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,

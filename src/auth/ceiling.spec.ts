@@ -60,15 +60,19 @@ describe('what outlives its caller', () => {
 
   it('an access token yields no lasting credential, whatever its rights', () => {
     const access = caller(OrganizationRole.OWNER, FULL, CredentialKind.ACCESS_TOKEN, hour);
-    expect(refusalOf(access, { rights: bitOf('organization.read'), expiresAt: new Date(now + 60_000), lasting: true })?.field).toBe('credential');
+    expect(refusalOf(access, { rights: bitOf('organization.read'), expiresAt: new Date(now + 60_000), lasting: 'token' })?.field).toBe('credential');
+    expect(refusalOf(access, { roles: [OrganizationRole.VIEWER], lasting: 'role' })?.field).toBe('credential');
     expect(refusalOf(access, { rights: bitOf('organization.read') })).toBeNull();
   });
 
   it('an expiring credential gives nothing a later expiry, nor none', () => {
     const token = caller(OrganizationRole.ADMIN, FULL, CredentialKind.API_TOKEN, hour);
-    expect(refusalOf(token, { expiresAt: hour, lasting: true })).toBeNull();
-    expect(refusalOf(token, { expiresAt: new Date(now + 60_000), lasting: true })).toBeNull();
-    expect(refusalOf(token, { expiresAt: day, lasting: true })?.field).toBe('expiresAt');
+    expect(refusalOf(token, { expiresAt: hour, lasting: 'token' })).toBeNull();
+    expect(refusalOf(token, { expiresAt: new Date(now + 60_000), lasting: 'token' })).toBeNull();
+    expect(refusalOf(token, { expiresAt: day, lasting: 'token' })?.field).toBe('expiresAt');
+    // A role has no expiry: an expiring credential grants none.
+    expect(refusalOf(token, { roles: [OrganizationRole.VIEWER], lasting: 'role' })?.field).toBe('role');
+    expect(refusalOf(token, { roles: [OrganizationRole.VIEWER] })).toBeNull();
     expect(refusalOf(token, { expiresAt: null })?.field).toBe('expiresAt');
     // Not setting an expiry is not lifting one.
     expect(refusalOf(token, { rights: bitOf('apiTokens.read') })).toBeNull();
@@ -76,7 +80,8 @@ describe('what outlives its caller', () => {
 
   it('a credential without an expiry may give any', () => {
     for (const credential of [CredentialKind.SESSION, CredentialKind.USER_KEY, CredentialKind.API_TOKEN]) {
-      expect(refusalOf(caller(OrganizationRole.MEMBER, FULL, credential), { expiresAt: null, lasting: true })).toBeNull();
+      expect(refusalOf(caller(OrganizationRole.MEMBER, FULL, credential), { expiresAt: null, lasting: 'token' })).toBeNull();
+      expect(refusalOf(caller(OrganizationRole.MEMBER, FULL, credential), { roles: [OrganizationRole.MEMBER], lasting: 'role' })).toBeNull();
     }
   });
 });

@@ -10,6 +10,8 @@ import { exceeding, rightsOfRole, type OrganizationRole, type Right, type RightS
 export type Caller = {
   rights: RightSet;
   credential: CredentialKind;
+  /** A credential on its way out (a secret replaced by regeneration, in its grace period): it produces nothing lasting. */
+  replaced?: boolean;
   /** The expiry of the caller's own credential: an API token's `expiresAt`, an access token's `exp`; null for none. */
   expiresAt: Date | null;
 };
@@ -21,14 +23,14 @@ export type Yield = {
   roles?: readonly OrganizationRole[];
   /** The produced credential's expiry, when it is set (undefined: not part of the operation; null: none). */
   expiresAt?: Date | null;
-  /** A credential that lives on after the request: an API token created or regenerated. */
-  lasting?: boolean;
+  /** What lives on after the request: an API token created or regenerated, or a role granted (a role has no expiry). */
+  lasting?: 'token' | 'role';
 };
 
 export type Refusal = { reason: string; right?: Right; field: string };
 
 export function callerOf(principal: Principal, rights: RightSet): Caller {
-  return { rights, credential: principal.credential, expiresAt: principal.expiresAt ?? null };
+  return { rights, credential: principal.credential, expiresAt: principal.expiresAt ?? null, replaced: principal.scope?.replaced === true };
 }
 
 /**
@@ -39,11 +41,15 @@ export function callerOf(principal: Principal, rights: RightSet): Caller {
  * what it produces a later expiry than its own. Null when within the ceiling.
  */
 export function refusalOf(caller: Caller, produced: Yield): Refusal | null {
+  const what = produced.lasting === 'role' ? 'grant a role' : 'create or regenerate a token';
   if (produced.lasting && caller.credential === CredentialKind.ACCESS_TOKEN) {
-    return {
-      reason: 'an access token cannot create or regenerate an API token, which would outlive it: use a session, the user key or an API token',
-      field: 'credential',
-    };
+    return { reason: `an access token cannot ${what}, which would outlive it: use a session, the user key or an API token`, field: 'credential' };
+  }
+  if (produced.lasting && caller.replaced) {
+    return { reason: `a secret replaced by regeneration cannot ${what}: use the new secret`, field: 'credential' };
+  }
+  if (produced.lasting === 'role' && caller.expiresAt !== null) {
+    return { reason: 'a credential with an expiry cannot grant a role, which has none: use a session, the user key or a token without an expiry', field: 'role' };
   }
   if (produced.rights !== undefined) {
     const [right] = exceeding(produced.rights, caller.rights);

@@ -14,7 +14,14 @@ export enum CredentialKind {
  * and a set of rights. `role` is the owner's role there, read with the token,
  * so that authorizing the request needs no second query.
  */
-export type TokenScope = { organizationId: string; tokenId: string; rights: RightSet; role: OrganizationRole };
+export type TokenScope = {
+  organizationId: string;
+  tokenId: string;
+  rights: RightSet;
+  role: OrganizationRole;
+  /** Authenticated by a secret that regeneration replaced, during its grace period: it may use the token, not reproduce it. */
+  replaced?: true;
+};
 
 /** What a request knows of the user behind it: never the password hash or key digest. */
 export type PrincipalUser = Pick<UserEntity, 'id' | 'email' | 'name' | 'isActive' | 'createdAt'>;

@@ -54,7 +54,9 @@ export class RateLimits {
   private readonly tokenIssue: RateLimiterAbstract;
   private readonly tokenEndpoint: RateLimiterAbstract;
   private readonly addMember: RateLimiterAbstract;
+  private readonly invitationsPerAddress: RateLimiterAbstract;
   private readonly introspection: RateLimiterAbstract;
+  private readonly introspectionFailure: RateLimiterAbstract;
   private readonly ipv6Prefix: number;
   private readonly purgeTimer: NodeJS.Timeout;
   private storeDown = false;
@@ -72,7 +74,9 @@ export class RateLimits {
     this.tokenIssue = limiter('token-issue', config.tokenRateLimit, store);
     this.tokenEndpoint = limiter('token-endpoint', config.tokenEndpointRateLimit, store);
     this.addMember = limiter('add-member', config.addMemberRateLimit, store);
+    this.invitationsPerAddress = limiter('invitations-per-address', config.invitationsPerAddressLimit, store);
     this.introspection = limiter('introspection', config.introspectionRateLimit, store);
+    this.introspectionFailure = limiter('introspection-failure', config.authFailureRateLimit, store);
     this.ipv6Prefix = config.rateLimitIpv6Prefix;
     if (store.redis) {
       // Its connection tells of an outage before any request does.
@@ -93,14 +97,29 @@ export class RateLimits {
     return this.consume(this.tokenIssue, principalId);
   }
 
-  /** Every addMember attempt, per principal, an unknown address included: looking accounts up by e-mail stays slow and bounded. */
-  consumeAddMember(principalId: string): Promise<void> {
-    return this.consume(this.addMember, principalId);
+  /**
+   * Every addMember attempt, an unknown address included, per inviting
+   * account and per address invited: looking accounts up by e-mail stays slow
+   * and bounded, and nobody's mailbox fills with invitations.
+   */
+  async consumeAddMember(inviter: string, email: string): Promise<void> {
+    await this.consume(this.addMember, inviter);
+    await this.consume(this.invitationsPerAddress, email);
   }
 
   /** introspectToken, per principal: each call verifies a credential the caller does not hold. */
   consumeIntrospection(principalId: string): Promise<void> {
     return this.consume(this.introspection, principalId);
+  }
+
+  /**
+   * An introspection that found no live credential counts as a failed check
+   * (AUTH_FAILURE_RATE_LIMIT), of the introspecting principal rather than of
+   * its address: a resource server asks about its clients' dead tokens every
+   * day, and blocking its address would stop every request it makes.
+   */
+  consumeIntrospectionFailure(principalId: string): Promise<void> {
+    return this.consume(this.introspectionFailure, principalId);
   }
 
   consumeLogin(clientAddress: string): Promise<void> {

@@ -8,6 +8,20 @@ export function uniqueViolation(error: unknown): string | null {
 }
 
 /**
+ * SQLSTATEs of a transaction that PostgreSQL ended because it collided with
+ * another (a deadlock, a serialization failure): nothing was written, and the
+ * same request sent again will normally pass.
+ */
+const COLLISION_SQLSTATES = new Set(['40P01', '40001']);
+
+export function transactionCollision(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  const { code, driverError, cause, originalError } = error as Record<string, unknown>;
+  if (typeof code === 'string' && COLLISION_SQLSTATES.has(code)) return true;
+  return [driverError, cause, originalError].some((inner) => transactionCollision(inner, depth + 1));
+}
+
+/**
  * Why a database call failed when the database itself is the cause:
  * `unreachable` (no connection, or the connection lost: the server is down,
  * restarting, out of connection slots or on the other side of a broken

@@ -37,6 +37,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
       SIGNUP_RATE_LIMIT: '100000',
       TOKEN_ENDPOINT_RATE_LIMIT: '1000',
       ADD_MEMBER_RATE_LIMIT: '1000',
+      INVITATIONS_PER_ADDRESS_LIMIT: '1000',
       INTROSPECTION_RATE_LIMIT: '1000',
       // No Prometheus listener unless a test asks for one: files run in parallel, and each would take the same port.
       METRICS_PORT: '0',

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
-import { assertWithinCeiling, callerOf } from '../../auth/ceiling';
+import { assertWithinCeiling, callerOf, type Caller, type Yield } from '../../auth/ceiling';
 import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
-import { exceeding, has, rightsOfRole, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
+import { exceeding, has, NO_RIGHTS, rightsOfRole, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
@@ -10,6 +10,9 @@ import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { AuthenticationError, badInput, conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditActor, type AuditOrigin, type AuditService } from '../audit/audit.service';
+import { MembershipEntity, MembershipStatus } from '../organizations/membership.entity';
+import { lockForCaller } from '../organizations/organization-lock';
+import { ServiceUserEntity } from '../service-users/service-user.entity';
 import { checkName, checkText } from '../users/validation';
 import { ApiTokenEntity } from './api-token.entity';
 import { policyViolation } from './expiration-policy';
@@ -50,6 +53,11 @@ export type UpdateApiTokenInput = {
   rights?: RightSet | null;
   expiresAt?: Date | null;
 };
+
+type TokenOwnerRef = Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'>;
+
+/** Whether the owner is still there, the rights of its role, and the role a holder of its token acts as (a service user's, for anyone but itself). */
+type OwnerStanding = { exists: boolean; rights: RightSet; actingAs: OrganizationRole[] };
 
 export type ApiTokenFilter = { ownerUserId?: string | null; ownerServiceUserId?: string | null; state?: 'ACTIVE' | 'REVOKED' | 'ALL' | null };
 
@@ -181,13 +189,38 @@ export class ApiTokensService {
     if (over) throw forbidden(`rights: ${over} exceeds what the owner's role allows`, { right: over, field: 'rights' });
   }
 
-  private async ownerRights(ctx: RequestContext, token: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'>): Promise<RightSet> {
-    if (token.ownerServiceUserId) {
-      const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
-      return serviceUser ? rightsOfRole(serviceUser.role) : 0;
+  /**
+   * What the token's owner stands for: the rights of its role, and the role
+   * its holder acts as when that is not the caller itself (a service user's).
+   * Read through the request's loaders for the early refusal, and again
+   * through the transaction under the organization's lock.
+   */
+  private async ownerStanding(ctx: RequestContext, owner: TokenOwnerRef, manager?: EntityManager): Promise<OwnerStanding> {
+    const principal = ctx.principal!;
+    if (owner.ownerServiceUserId) {
+      const serviceUser = manager
+        ? await manager.findOneBy(ServiceUserEntity, { id: owner.ownerServiceUserId, organizationId: owner.organizationId })
+        : await ctx.loaders.serviceUser.load(owner.ownerServiceUserId);
+      if (!serviceUser || serviceUser.organizationId !== owner.organizationId) return { exists: false, rights: NO_RIGHTS, actingAs: [] };
+      const itself = principal.kind === 'SERVICE_USER' && principal.id === serviceUser.id;
+      return { exists: true, rights: rightsOfRole(serviceUser.role), actingAs: itself ? [] : [serviceUser.role] };
     }
-    const membership = await ctx.loaders.activeMembershipOf.load({ organizationId: token.organizationId, userId: token.ownerUserId! });
-    return membership ? rightsOfRole(membership.role) : 0;
+    const key = { organizationId: owner.organizationId, userId: owner.ownerUserId! };
+    const membership = manager
+      ? await manager.findOneBy(MembershipEntity, { ...key, status: MembershipStatus.ACTIVE })
+      : await ctx.loaders.activeMembershipOf.load(key);
+    return { exists: membership !== null, rights: membership ? rightsOfRole(membership.role) : NO_RIGHTS, actingAs: [] };
+  }
+
+  /**
+   * Checked twice: with the request's view, before the issuing limit is
+   * spent, and under the organization's lock in the writing transaction, so
+   * that a removal or demotion committed meanwhile (by another request or by
+   * an earlier field of this one) is seen.
+   */
+  private checkCreation(caller: Caller, owner: OwnerStanding, rights: RightSet, expiresAt: Date | null): void {
+    assertWithinCeiling(caller, { rights, roles: owner.actingAs, expiresAt, lasting: 'token' });
+    this.checkOwnerBound(rights, owner.rights);
   }
 
   async create(ctx: RequestContext, input: CreateApiTokenInput): Promise<{ token: ApiTokenEntity; secret: string }> {
@@ -197,31 +230,30 @@ export class ApiTokensService {
     const access = await this.access(ctx, organizationId);
     const name = checkName('name', input.name, 100);
     const description = checkDescription(input.description);
-    const owner: Pick<ApiTokenEntity, 'organizationId' | 'ownerUserId' | 'ownerServiceUserId'> = {
+    const owner: TokenOwnerRef = {
       organizationId,
       ownerUserId: principal.kind === 'USER' ? principal.id : null,
       ownerServiceUserId: principal.kind === 'SERVICE_USER' ? principal.id : null,
     };
-    const actingAs: OrganizationRole[] = [];
     if (input.serviceUserId) {
       if (access.tokenScope !== 'all') throw forbidden("only an OWNER or ADMIN can create a service user's token");
-      const serviceUser = await ctx.loaders.serviceUser.load(input.serviceUserId);
-      if (!serviceUser || serviceUser.organizationId !== organizationId) throw notFound('service user');
-      // Its token acts with its role: holding one is holding that role.
-      actingAs.push(serviceUser.role);
       owner.ownerUserId = null;
-      owner.ownerServiceUserId = serviceUser.id;
+      owner.ownerServiceUserId = checkId('serviceUserId', input.serviceUserId);
     }
+    const standing = await this.ownerStanding(ctx, owner);
+    if (!standing.exists) throw notFound(input.serviceUserId ? 'service user' : 'organization');
     const caller = callerOf(principal, access.rights);
-    const ownerRights = await this.ownerRights(ctx, owner);
-    const rights = input.rights ?? access.rights & ownerRights;
+    const rights = input.rights ?? access.rights & standing.rights;
     // A child of an expiring credential inherits its expiry unless it asks for an earlier one.
     const expiresAt = input.expiresAt ?? caller.expiresAt;
-    assertWithinCeiling(caller, { rights, roles: actingAs, expiresAt, lasting: true });
-    this.checkOwnerBound(rights, ownerRights);
+    this.checkCreation(caller, standing, rights, expiresAt);
     const createdAt = this.now();
     await this.rateLimits.consumeTokenIssue(principal.id);
     return this.dataSource.transaction(async (manager) => {
+      const locked = await lockForCaller(manager, ctx, organizationId, 'apiTokens.create');
+      const lockedStanding = await this.ownerStanding(ctx, owner, manager);
+      if (!lockedStanding.exists) throw notFound(input.serviceUserId ? 'service user' : 'organization');
+      this.checkCreation(locked.caller, lockedStanding, rights, expiresAt);
       this.checkExpiry(expiresAt, createdAt, await this.policyOf(manager, organizationId));
       const secret = generateApiToken(this.tokenPrefix);
       const token = await manager.save(
@@ -254,11 +286,8 @@ export class ApiTokensService {
     const token = await this.get(ctx, id);
     const access = await this.access(ctx, token.organizationId);
     if (!has(access.rights, right)) throw forbidden(`missing right ${right}`, { right });
-    if (token.ownerServiceUserId && !ownedBy(token, ctx.principal!)) {
-      // A service user's token acts with its role: managing one is within the ceiling of that role.
-      const serviceUser = await ctx.loaders.serviceUser.load(token.ownerServiceUserId);
-      if (serviceUser) assertWithinCeiling(callerOf(ctx.principal!, access.rights), { roles: [serviceUser.role] });
-    }
+    // A service user's token acts with its role: managing one is within the ceiling of that role.
+    assertWithinCeiling(callerOf(ctx.principal!, access.rights), { roles: (await this.ownerStanding(ctx, token)).actingAs });
     return { token, access };
   }
 
@@ -276,24 +305,47 @@ export class ApiTokensService {
     return manageable;
   }
 
-  async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
-    const { token, access } = await this.manageable(ctx, input.id, 'apiTokens.update');
+  /** The token as it is now, under the organization's lock: what a concurrent change left of the one the request saw. */
+  private async lockedToken(manager: EntityManager, ctx: RequestContext, seen: ApiTokenEntity, right: Right): Promise<{ token: ApiTokenEntity; caller: Caller; owner: OwnerStanding }> {
+    const { caller } = await lockForCaller(manager, ctx, seen.organizationId, right);
+    const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
+    if (!token) throw notFound('API token');
     if (token.revokedAt) throw conflict('the token is revoked');
+    return { token, caller, owner: await this.ownerStanding(ctx, token, manager) };
+  }
+
+  /**
+   * What an update yields: the rights it sets and the expiry it sets; and
+   * when it widens the token or lets it live longer, the whole token's power
+   * for its new life, so that a narrower caller cannot make a wider token last.
+   */
+  private updateYield(token: ApiTokenEntity, input: UpdateApiTokenInput, owner: OwnerStanding): Yield {
+    const rights = input.rights ?? undefined;
+    const produced: Yield = { rights, roles: owner.actingAs };
+    if (input.expiresAt !== undefined) produced.expiresAt = input.expiresAt;
+    const widens = rights !== undefined && (rights & ~token.rights) !== 0;
+    const lengthens = input.expiresAt !== undefined && token.expiresAt !== null && (input.expiresAt === null || input.expiresAt > token.expiresAt);
+    if (widens || lengthens) {
+      produced.rights = (rights ?? token.rights) & owner.rights;
+      produced.expiresAt = input.expiresAt !== undefined ? input.expiresAt : token.expiresAt;
+    }
+    return produced;
+  }
+
+  async update(ctx: RequestContext, input: UpdateApiTokenInput): Promise<ApiTokenEntity> {
+    const { token: seen, access } = await this.manageable(ctx, input.id, 'apiTokens.update');
+    if (seen.revokedAt) throw conflict('the token is revoked');
+    assertWithinCeiling(callerOf(ctx.principal!, access.rights), this.updateYield(seen, input, await this.ownerStanding(ctx, seen)));
     const changes: Partial<ApiTokenEntity> = {};
     if (input.name !== undefined && input.name !== null) changes.name = checkName('name', input.name, 100);
     if (input.description !== undefined) changes.description = checkDescription(input.description);
-    const rights = input.rights ?? undefined;
-    // Widening a token hands it rights for as long as it lives: then its expiry is part of what the caller produces.
-    const widening = rights !== undefined && (rights & ~token.rights) !== 0;
-    assertWithinCeiling(callerOf(ctx.principal!, access.rights), {
-      rights,
-      expiresAt: input.expiresAt !== undefined ? input.expiresAt : widening ? token.expiresAt : undefined,
-    });
-    if (rights !== undefined) {
-      this.checkOwnerBound(rights, await this.ownerRights(ctx, token));
-      changes.rights = rights;
-    }
     return this.dataSource.transaction(async (manager) => {
+      const { token, caller, owner } = await this.lockedToken(manager, ctx, seen, 'apiTokens.update');
+      assertWithinCeiling(caller, this.updateYield(token, input, owner));
+      if (input.rights !== undefined && input.rights !== null) {
+        this.checkOwnerBound(input.rights, owner.rights);
+        changes.rights = input.rights;
+      }
       if (input.expiresAt !== undefined) {
         changes.expiresAt = input.expiresAt;
         this.checkExpiry(input.expiresAt, token.createdAt, await this.policyOf(manager, token.organizationId));
@@ -311,6 +363,17 @@ export class ApiTokensService {
     });
   }
 
+  /** A new secret is a new credential: what the token can do now, for as long as it lives, within the caller's ceiling. */
+  private checkRegeneration(caller: Caller, token: ApiTokenEntity, owner: OwnerStanding, grace: number): void {
+    assertWithinCeiling(caller, { rights: token.rights & owner.rights, roles: owner.actingAs, expiresAt: token.expiresAt, lasting: 'token' });
+    if (grace > SHORT_GRACE_PERIOD_SECONDS && !has(caller.rights, 'apiTokens.delete')) {
+      throw forbidden(`gracePeriodSeconds: more than ${SHORT_GRACE_PERIOD_SECONDS} needs apiTokens.delete, the right to revoke the token`, {
+        right: 'apiTokens.delete',
+        field: 'gracePeriodSeconds',
+      });
+    }
+  }
+
   /**
    * A new secret for the same token. The old digest moves to the retired
    * secrets (valid until the grace period ends) in the same transaction, so a
@@ -323,29 +386,20 @@ export class ApiTokensService {
     if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
       throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS}`);
     }
-    const { token, access } = await this.regenerable(ctx, input.id);
-    if (token.revokedAt) throw conflict('the token is revoked');
-    // A new secret is a new credential: what the token can do now, for as long as it lives, must be within the caller's ceiling.
-    assertWithinCeiling(callerOf(ctx.principal!, access.rights), {
-      rights: token.rights & (await this.ownerRights(ctx, token)),
-      expiresAt: token.expiresAt,
-      lasting: true,
-    });
-    if (grace > SHORT_GRACE_PERIOD_SECONDS && !has(access.rights, 'apiTokens.delete')) {
-      throw forbidden(`gracePeriodSeconds: more than ${SHORT_GRACE_PERIOD_SECONDS} needs apiTokens.delete, the right to revoke the token`, {
-        right: 'apiTokens.delete',
-        field: 'gracePeriodSeconds',
-      });
-    }
+    const { token: seen, access } = await this.regenerable(ctx, input.id);
+    if (seen.revokedAt) throw conflict('the token is revoked');
+    this.checkRegeneration(callerOf(ctx.principal!, access.rights), seen, await this.ownerStanding(ctx, seen), grace);
     await this.rateLimits.consumeTokenIssue(ctx.principal!.id);
     const secret = generateApiToken(this.tokenPrefix);
     const tokenPrefix = secret.slice(0, VISIBLE_PREFIX_LENGTH);
     return this.dataSource.transaction(async (manager) => {
+      const { token, caller, owner } = await this.lockedToken(manager, ctx, seen, 'apiTokens.update');
+      this.checkRegeneration(caller, token, owner, grace);
       const result = await manager
         .createQueryBuilder()
         .update(ApiTokenEntity)
         .set({ secretDigest: sha256(secret), tokenPrefix })
-        .where('id = :id AND "secretDigest" = :old AND "revokedAt" IS NULL', { id: token.id, old: token.secretDigest })
+        .where('id = :id AND "secretDigest" = :old AND "revokedAt" IS NULL', { id: seen.id, old: seen.secretDigest })
         .andWhere(
           `NOT EXISTS (SELECT 1 FROM api_token_retired_secrets r WHERE r."apiTokenId" = :id AND r."retiredAt" > now() - make_interval(secs => :cooldown))`,
           { cooldown: REGENERATION_COOLDOWN_SECONDS },
@@ -355,8 +409,8 @@ export class ApiTokensService {
         throw conflict(`the token was regenerated or revoked meanwhile (at most one regeneration per ${REGENERATION_COOLDOWN_SECONDS} s); reload it`);
       }
       await manager.insert(RetiredSecretEntity, {
-        apiTokenId: token.id,
-        secretDigest: token.secretDigest,
+        apiTokenId: seen.id,
+        secretDigest: seen.secretDigest,
         graceEndsAt: new Date(this.now().getTime() + grace * 1000),
       });
       await this.audit.record(manager, ctx, {
@@ -364,7 +418,7 @@ export class ApiTokensService {
         eventType: AuditEventType.API_TOKEN_REGENERATED,
         targetType: 'api_token',
         targetId: token.id,
-        changes: { tokenPrefix, previousTokenPrefix: token.tokenPrefix, gracePeriodSeconds: grace },
+        changes: { tokenPrefix, previousTokenPrefix: seen.tokenPrefix, gracePeriodSeconds: grace },
       });
       return { token: { ...token, tokenPrefix }, secret };
     });
@@ -437,20 +491,20 @@ export class ApiTokensService {
   async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }, options: { recordUse: boolean } = { recordUse: true }): Promise<Principal> {
     if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format', true);
     const digest = sha256(secret);
-    const token = await this.verificationRow('digest', digest);
-    const verified = token ?? (await this.verifyRetired(digest, origin));
-    const principal = this.principalOf(verified);
-    if (options.recordUse) this.usage.record(verified.id, origin.clientAddress);
+    const current = await this.verificationRow('digest', digest);
+    const verified = current ? { token: current, graceEndsAt: null } : await this.verifyRetired(digest, origin);
+    const principal = this.principalOf(verified.token, verified.graceEndsAt);
+    if (options.recordUse) this.usage.record(verified.token.id, origin.clientAddress);
     return principal;
   }
 
   /** A replaced secret: still valid during its grace period; after it, its use revokes the token that replaced it. */
-  private async verifyRetired(digest: Buffer, origin: { clientAddress: string; userAgent: string | null }): Promise<TokenForVerification> {
+  private async verifyRetired(digest: Buffer, origin: { clientAddress: string; userAgent: string | null }): Promise<{ token: TokenForVerification; graceEndsAt: Date }> {
     const retired = await this.dataSource.getRepository(RetiredSecretEntity).findOneBy({ secretDigest: digest });
     if (!retired) throw new AuthenticationError('invalid_token', 'invalid or expired token');
     if (retired.graceEndsAt.getTime() > this.now().getTime()) {
       const token = await this.verificationRow('id', retired.apiTokenId);
-      if (token) return token;
+      if (token) return { token, graceEndsAt: retired.graceEndsAt };
     } else {
       await this.dataSource.transaction(async (manager) => {
         const token = await manager.findOneBy(ApiTokenEntity, { id: retired.apiTokenId });
@@ -464,7 +518,14 @@ export class ApiTokensService {
     throw new AuthenticationError('invalid_token', 'invalid or expired token: this secret was replaced by regeneration', false, 'revoked');
   }
 
-  private principalOf(token: TokenForVerification): Principal {
+  /**
+   * A replaced secret in its grace period acts as the token until the grace
+   * ends, and is marked so: it may keep a deployment running while it rolls
+   * over, not create or regenerate tokens (the ceiling refuses it).
+   */
+  private principalOf(token: TokenForVerification, graceEndsAt: Date | null): Principal {
+    const replaced = graceEndsAt ? ({ replaced: true } as const) : {};
+    const expiresAt = graceEndsAt && (!token.expiresAt || graceEndsAt < token.expiresAt) ? graceEndsAt : token.expiresAt;
     if (token.revokedAt) throw new AuthenticationError('invalid_token', 'token revoked', false, 'revoked');
     if (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime()) throw new AuthenticationError('invalid_token', 'token expired', false, 'expired');
     const violation = policyViolation(token.policy, token);
@@ -476,8 +537,8 @@ export class ApiTokensService {
         id: serviceUser.id,
         serviceUser,
         credential: CredentialKind.API_TOKEN,
-        scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: serviceUser.role },
-        expiresAt: token.expiresAt,
+        scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: serviceUser.role, ...replaced },
+        expiresAt,
       };
     }
     const user = token.user;
@@ -489,8 +550,8 @@ export class ApiTokensService {
       id: user.id,
       user,
       credential: CredentialKind.API_TOKEN,
-      scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: token.memberRole },
-      expiresAt: token.expiresAt,
+      scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: token.memberRole, ...replaced },
+      expiresAt,
     };
   }
 }

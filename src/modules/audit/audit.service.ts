@@ -42,6 +42,8 @@ export type AuditRecord = {
   /** What changed, never a secret. */
   changes?: Record<string, unknown>;
   actor?: AuditActor;
+  /** Leave out where the actor acted from (address, user agent, credential): for someone who is not of the organization, such as an invitee saying no. */
+  withoutOrigin?: true;
 };
 
 /** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
@@ -68,13 +70,13 @@ export class AuditService {
       eventType: record.eventType,
       actorKind: actor?.kind ?? principal?.kind ?? 'ANONYMOUS',
       actorId: principal?.id ?? null,
-      actorCredential: principal?.credential ?? null,
-      actorTokenId: principal?.scope?.tokenId ?? null,
+      actorCredential: record.withoutOrigin ? null : (principal?.credential ?? null),
+      actorTokenId: record.withoutOrigin ? null : (principal?.scope?.tokenId ?? null),
       targetType: record.targetType,
       targetId: record.targetId,
       // An operator's command has no client address.
-      clientAddress: ctx.clientAddress || null,
-      userAgent: ctx.userAgent,
+      clientAddress: record.withoutOrigin ? null : ctx.clientAddress || null,
+      userAgent: record.withoutOrigin ? null : ctx.userAgent,
       changes: record.changes ?? {},
       }),
     );

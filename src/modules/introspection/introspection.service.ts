@@ -55,16 +55,15 @@ export class IntrospectionService {
 
   /**
    * Limited per principal (INTROSPECTION_RATE_LIMIT), and each inactive answer
-   * counts against the client address's failed-check limit, as a refused
-   * credential would: introspection must not be a faster way to test guesses.
+   * counts as a failed credential check of the principal: introspection must
+   * not be a faster way to test guesses than presenting them.
    */
   async introspect(ctx: RequestContext, token: string): Promise<Introspection> {
     const organizations = await this.introspectableOrganizations(ctx);
     if (organizations.size === 0) throw forbidden('missing right introspection.read', { right: 'introspection.read' });
-    this.rateLimits.refuseIfBlocked(ctx.clientAddress);
     await this.rateLimits.consumeIntrospection(ctx.principal!.id);
     const answer = await this.answer(ctx, token, organizations);
-    if (!answer.active) await this.rateLimits.consumeAuthFailure(ctx.clientAddress);
+    if (!answer.active) await this.rateLimits.consumeIntrospectionFailure(ctx.principal!.id);
     return answer;
   }
 

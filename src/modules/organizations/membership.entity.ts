@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { OrganizationRole } from '../../auth/rights';
+import { ServiceUserEntity } from '../service-users/service-user.entity';
 import { UserEntity } from '../users/user.entity';
 import { OrganizationEntity } from './organization.entity';
 
@@ -37,7 +38,7 @@ export class MembershipEntity {
   @Column({ type: 'enum', enum: MembershipStatus, enumName: 'membership_status', default: MembershipStatus.ACTIVE })
   status: MembershipStatus;
 
-  /** Who invited the member (null for an organization's creator, or once that account is gone). */
+  /** The user who invited the member (null for an organization's creator, a service user's invitation, or once that account is gone). */
   @Index('IDX_memberships_invited_by')
   @Column({ type: 'uuid', nullable: true })
   invitedById: string | null;
@@ -45,6 +46,15 @@ export class MembershipEntity {
   @ManyToOne(() => UserEntity, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'invitedById' })
   invitedBy?: UserEntity;
+
+  /** The service user who invited the member, when one did. */
+  @Index('IDX_memberships_invited_by_service_user')
+  @Column({ type: 'uuid', nullable: true })
+  invitedByServiceUserId: string | null;
+
+  @ManyToOne(() => ServiceUserEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'invitedByServiceUserId' })
+  invitedByServiceUser?: ServiceUserEntity;
 
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -4,7 +4,7 @@ import { has, OrganizationRole } from '../../auth/rights';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
-import { conflict, forbidden, notFound } from '../../errors';
+import { conflict, DomainError, ErrorCode, forbidden, notFound } from '../../errors';
 import type { Mailer } from '../../mail/mailer';
 import { revokeTokensOfMember } from '../api-tokens/member-tokens';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
@@ -12,7 +12,14 @@ import { UserEntity } from '../users/user.entity';
 import { normalizeEmail } from '../users/validation';
 import { invitationMail } from './invitation-mail';
 import { MembershipEntity, MembershipStatus } from './membership.entity';
-import { lockForCaller } from './organization-lock';
+import { invitationRefusal, inviterOf, withdrawInvitationsBy } from './invitations';
+import { lockForCaller, lockOrganization } from './organization-lock';
+
+/** An organization that is not there, to someone answering an invitation, is an invitation that is not there. */
+const rethrowAs = (what: string) => (error: unknown) => {
+  if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND) throw notFound(what);
+  throw error;
+};
 
 const LAST_OWNER = 'an organization must keep at least one OWNER';
 
@@ -53,18 +60,20 @@ export class MembershipsService {
    */
   async add(ctx: RequestContext, input: { organizationId: string; email: string; role: OrganizationRole }): Promise<MembershipEntity> {
     const email = normalizeEmail(input.email);
-    await this.rateLimits.consumeAddMember(ctx.principal!.id);
+    const principal = ctx.principal!;
+    // Service users count against the person who made them (their organization, when that person is gone): making bots buys no extra lookups.
+    const budget = principal.kind === 'USER' ? `user:${principal.id}` : principal.serviceUser.createdById ? `user:${principal.serviceUser.createdById}` : `organization:${principal.serviceUser.organizationId}`;
+    await this.rateLimits.consumeAddMember(budget, email);
     let invited: { user: UserEntity; organizationName: string } | undefined;
     let membership: MembershipEntity;
     try {
       membership = await this.dataSource.transaction(async (manager) => {
         const { caller, organization } = await lockForCaller(manager, ctx, input.organizationId, 'members.create');
-        assertWithinCeiling(caller, { roles: [input.role] });
+        assertWithinCeiling(caller, { roles: [input.role], lasting: 'role' });
         const user = await manager.findOneBy(UserEntity, { email });
         if (!user || !user.isActive) throw notFound('user with this email');
-        const inviter = ctx.principal!.kind === 'USER' ? ctx.principal!.id : null;
         const created = await manager.save(
-          manager.create(MembershipEntity, { organizationId: input.organizationId, userId: user.id, role: input.role, status: MembershipStatus.INVITED, invitedById: inviter }),
+          manager.create(MembershipEntity, { organizationId: organization.id, userId: user.id, role: input.role, status: MembershipStatus.INVITED, ...inviterOf(ctx) }),
         );
         await this.audit.record(manager, ctx, {
           organizationId: input.organizationId,
@@ -81,7 +90,7 @@ export class MembershipsService {
       throw error;
     }
     if (invited) {
-      const inviter = ctx.principal!.kind === 'USER' ? ctx.principal!.user.email : null;
+      const inviter = principal.kind === 'USER' ? { email: principal.user.email } : { serviceUser: principal.serviceUser.name };
       this.mailer.deliver(invitationMail({ to: invited.user.email, organizationName: invited.organizationName, role: input.role, inviter }), {
         organizationId: input.organizationId,
         userId: invited.user.id,
@@ -90,13 +99,22 @@ export class MembershipsService {
     return membership;
   }
 
-  /** The invited person's yes: from now on the membership grants its role. Accepting twice answers the membership. */
+  /**
+   * The invited person's yes: from now on the membership grants its role.
+   * An invitation is honoured only while whoever sent it could still grant
+   * its role (an inviter removed or demoted since cannot reach through it),
+   * and for INVITATION_LIFETIME_DAYS. Accepting twice answers the membership.
+   */
   async accept(ctx: RequestContext, organizationId: string): Promise<MembershipEntity> {
     const userId = ctx.principal!.id;
     return this.dataSource.transaction(async (manager) => {
-      const membership = await manager.findOne(MembershipEntity, { where: { organizationId, userId }, lock: { mode: 'pessimistic_write' } });
+      // The organization first, as every membership change takes it, so that two of them never wait on each other.
+      await lockOrganization(manager, organizationId).catch(rethrowAs('invitation'));
+      const membership = await manager.findOneBy(MembershipEntity, { organizationId, userId });
       if (!membership) throw notFound('invitation');
       if (membership.status === MembershipStatus.ACTIVE) return membership;
+      const refusal = await invitationRefusal(manager, membership);
+      if (refusal) throw forbidden(refusal);
       await manager.update(MembershipEntity, { id: membership.id }, { status: MembershipStatus.ACTIVE });
       await this.audit.record(manager, ctx, {
         organizationId,
@@ -109,10 +127,15 @@ export class MembershipsService {
     });
   }
 
-  /** The invited person's no: the invitation is gone, and may be sent again later. */
+  /**
+   * The invited person's no: the invitation is gone, and may be sent again
+   * later. Audited without the person's address, user agent or credential:
+   * the organization they said no to learns only that they did.
+   */
   async decline(ctx: RequestContext, organizationId: string): Promise<void> {
     const userId = ctx.principal!.id;
     await this.dataSource.transaction(async (manager) => {
+      await lockOrganization(manager, organizationId).catch(rethrowAs('invitation'));
       const membership = await manager.findOneBy(MembershipEntity, { organizationId, userId, status: MembershipStatus.INVITED });
       if (!membership) throw notFound('invitation');
       await manager.delete(MembershipEntity, { id: membership.id, status: MembershipStatus.INVITED });
@@ -122,6 +145,7 @@ export class MembershipsService {
         targetType: 'user',
         targetId: userId,
         changes: { role: membership.role },
+        withoutOrigin: true,
       });
     });
   }
@@ -130,12 +154,14 @@ export class MembershipsService {
     return this.dataSource.transaction(async (manager) => {
       const { caller } = await lockForCaller(manager, ctx, input.organizationId, 'members.update');
       const membership = await this.membership(manager, input.organizationId, input.userId);
-      assertWithinCeiling(caller, { roles: [membership.role, input.role] });
+      assertWithinCeiling(caller, { roles: [membership.role, input.role], lasting: 'role' });
       if (membership.role === input.role) return membership;
       if (membership.role === OrganizationRole.OWNER && membership.status === MembershipStatus.ACTIVE && (await this.ownerCount(manager, input.organizationId)) <= 1) {
         throw forbidden(LAST_OWNER);
       }
-      await manager.update(MembershipEntity, { id: membership.id }, { role: input.role });
+      // Whoever changes the role an invitation offers vouches for it from then on.
+      const vouched = membership.status === MembershipStatus.INVITED ? inviterOf(ctx) : {};
+      await manager.update(MembershipEntity, { id: membership.id }, { role: input.role, ...vouched });
       await this.audit.record(manager, ctx, {
         organizationId: input.organizationId,
         eventType: AuditEventType.MEMBER_ROLE_CHANGED,
@@ -143,7 +169,7 @@ export class MembershipsService {
         targetId: input.userId,
         changes: { from: membership.role, to: input.role },
       });
-      return { ...membership, role: input.role };
+      return { ...membership, role: input.role, ...vouched };
     });
   }
 
@@ -176,6 +202,7 @@ export class MembershipsService {
         changes: { role: membership.role, left: leaving, ...(membership.status === MembershipStatus.INVITED ? { invitation: true } : {}) },
       });
       await revokeTokensOfMember(manager, this.audit, ctx, { organizationId: input.organizationId, userId: input.userId });
+      await withdrawInvitationsBy(manager, this.audit, ctx, input.organizationId, { invitedById: input.userId });
       return membership;
     });
   }

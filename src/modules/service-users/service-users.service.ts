@@ -1,11 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { assertWithinCeiling } from '../../auth/ceiling';
+import { assertWithinCeiling, type Yield } from '../../auth/ceiling';
 import type { OrganizationRole, Right } from '../../auth/rights';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
 import { conflict, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
+import { withdrawInvitationsBy } from '../organizations/invitations';
 import { lockForCaller } from '../organizations/organization-lock';
 import { checkName } from '../users/validation';
 import { ServiceUserEntity } from './service-user.entity';
@@ -24,9 +25,9 @@ export class ServiceUsersService {
    * checked against the caller's standing read under the organization's lock,
    * so a caller demoted a moment ago cannot still act with the old role.
    */
-  private async lockAndCheckCeiling(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right, roles: OrganizationRole[]): Promise<void> {
+  private async lockAndCheckCeiling(manager: EntityManager, ctx: RequestContext, organizationId: string, right: Right, produced: Yield): Promise<void> {
     const { caller } = await lockForCaller(manager, ctx, organizationId, right);
-    assertWithinCeiling(caller, { roles });
+    assertWithinCeiling(caller, produced);
   }
 
   private async current(manager: EntityManager, id: string): Promise<ServiceUserEntity> {
@@ -39,7 +40,7 @@ export class ServiceUsersService {
     const name = checkName('name', input.name, 100);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        await this.lockAndCheckCeiling(manager, ctx, input.organizationId, 'serviceUsers.create', [input.role]);
+        await this.lockAndCheckCeiling(manager, ctx, input.organizationId, 'serviceUsers.create', { roles: [input.role], lasting: 'role' });
         const serviceUser = await manager.save(
           manager.create(ServiceUserEntity, {
             organizationId: input.organizationId,
@@ -73,7 +74,13 @@ export class ServiceUsersService {
       return await this.dataSource.transaction(async (manager) => {
         const serviceUser = await this.current(manager, found.id);
         // As for deletion: one whose role is above the caller's cannot be changed at all, not even renamed.
-        await this.lockAndCheckCeiling(manager, ctx, serviceUser.organizationId, 'serviceUsers.update', [serviceUser.role, ...(changes.role ? [changes.role] : [])]);
+        await this.lockAndCheckCeiling(
+          manager,
+          ctx,
+          serviceUser.organizationId,
+          'serviceUsers.update',
+          changes.role ? { roles: [serviceUser.role, changes.role], lasting: 'role' } : { roles: [serviceUser.role] },
+        );
         if (Object.keys(changes).length === 0) return serviceUser;
         await manager.update(ServiceUserEntity, { id: serviceUser.id }, changes);
         await this.audit.record(manager, ctx, {
@@ -97,7 +104,8 @@ export class ServiceUsersService {
     if (!found) throw notFound('service user');
     return this.dataSource.transaction(async (manager) => {
       const serviceUser = await this.current(manager, found.id);
-      await this.lockAndCheckCeiling(manager, ctx, serviceUser.organizationId, 'serviceUsers.delete', [serviceUser.role]);
+      await this.lockAndCheckCeiling(manager, ctx, serviceUser.organizationId, 'serviceUsers.delete', { roles: [serviceUser.role] });
+      await withdrawInvitationsBy(manager, this.audit, ctx, serviceUser.organizationId, { invitedByServiceUserId: serviceUser.id });
       await manager.delete(ServiceUserEntity, { id: serviceUser.id });
       await this.audit.record(manager, ctx, {
         organizationId: serviceUser.organizationId,
