@@ -157,8 +157,10 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     notifier.start();
     const limits = graphqlLimits(config);
     /** What the client is told of a database error: an outage is 503, a collision with a concurrent change CONFLICT (retry). */
-    const translateDatabaseError = (error: unknown) =>
-      availability.answerFor(error) ?? (transactionCollision(error) ? conflict('the change collided with a concurrent one and was not made: retry it') : null);
+    const translateDatabaseError = (error: unknown) => {
+      if (transactionCollision(error)) return conflict('the change collided with a concurrent one and was not made: retry it');
+      return availability.answerFor(error);
+    };
     const apollo = new ApolloServer<RequestContext>({
       schema: (await createSchema()).schema,
       formatError: createFormatError(log, translateDatabaseError),

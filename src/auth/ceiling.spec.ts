@@ -23,7 +23,10 @@ const ROLE_HOLDS: Record<OrganizationRole, Right[]> = {
 
 describe('the ceiling over the role × rights matrix', () => {
   // Every caller role, with a full credential and with a token lacking each one right in turn.
-  const credentials: [OrganizationRole, Right | null][] = LADDER.flatMap((role) => [[role, null], ...ALL_RIGHTS.map((right): [OrganizationRole, Right] => [role, right])]);
+  const credentials: [OrganizationRole, Right | null][] = LADDER.flatMap((role) => [
+    [role, null],
+    ...ALL_RIGHTS.map((right): [OrganizationRole, Right] => [role, right]),
+  ]);
 
   it.each(credentials)('a %s whose credential lacks %s grants, changes or removes exactly the roles within its rights', (role, missing) => {
     const subject = caller(role, missing ? FULL & ~bitOf(missing) : FULL);
@@ -43,7 +46,11 @@ describe('the ceiling over the role × rights matrix', () => {
 
   it('names the first right over and the field', () => {
     const refusal = refusalOf(caller(OrganizationRole.ADMIN, rightSet(['members.create'])), { roles: [OrganizationRole.VIEWER] });
-    expect(refusal).toEqual({ reason: 'role: VIEWER holds organization.read, which your effective rights lack', right: 'organization.read', field: 'role' });
+    expect(refusal).toEqual({
+      reason: 'role: VIEWER holds organization.read, which your effective rights lack',
+      right: 'organization.read',
+      field: 'role',
+    });
   });
 
   it('checks every role of a change: the old one and the new one', () => {

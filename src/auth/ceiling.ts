@@ -49,7 +49,10 @@ export function refusalOf(caller: Caller, produced: Yield): Refusal | null {
     return { reason: `a secret replaced by regeneration cannot ${what}: use the new secret`, field: 'credential' };
   }
   if (produced.lasting === 'role' && caller.expiresAt !== null) {
-    return { reason: 'a credential with an expiry cannot grant a role, which has none: use a session, the user key or a token without an expiry', field: 'role' };
+    return {
+      reason: 'a credential with an expiry cannot grant a role, which has none: use a session, the user key or a token without an expiry',
+      field: 'role',
+    };
   }
   if (produced.rights !== undefined) {
     const [right] = exceeding(produced.rights, caller.rights);

@@ -57,9 +57,12 @@ export function describePermission(spec: PermissionSpec): string {
     case 'primary':
       return 'a user with a session or the user key';
     case 'own':
-      return `the principal's own; ${spec.scopedRight ? `an organization-scoped token also needs ${spec.scopedRight}` : 'never through an organization-scoped token'}`;
+      return spec.scopedRight
+        ? `the principal's own; an organization-scoped token also needs ${spec.scopedRight}`
+        : "the principal's own; never through an organization-scoped token";
     case 'organization': {
-      const right = spec.right === undefined ? 'standing in the organization' : `organization right ${typeof spec.right === 'string' ? spec.right : spec.right.describe}`;
+      const named = typeof spec.right === 'object' ? spec.right.describe : spec.right;
+      const right = named === undefined ? 'standing in the organization' : `organization right ${named}`;
       const self = spec.selfOf ? ', or the principal itself' : '';
       const ceiling =
         spec.ceiling === 'credential'

@@ -306,7 +306,12 @@ export class ApiTokensService {
   }
 
   /** The token as it is now, under the organization's lock: what a concurrent change left of the one the request saw. */
-  private async lockedToken(manager: EntityManager, ctx: RequestContext, seen: ApiTokenEntity, right: Right): Promise<{ token: ApiTokenEntity; caller: Caller; owner: OwnerStanding }> {
+  private async lockedToken(
+    manager: EntityManager,
+    ctx: RequestContext,
+    seen: ApiTokenEntity,
+    right: Right,
+  ): Promise<{ token: ApiTokenEntity; caller: Caller; owner: OwnerStanding }> {
     const { caller } = await lockForCaller(manager, ctx, seen.organizationId, right);
     const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
     if (!token) throw notFound('API token');

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { exceeding, rightsOfRole } from '../../auth/rights';
+import type { Principal } from '../../auth/principal';
 import type { RequestContext } from '../../context';
 import { AuditEventType, type AuditOrigin, type AuditService } from '../audit/audit.service';
 import { ServiceUserEntity } from '../service-users/service-user.entity';
@@ -11,7 +12,19 @@ export const INVITATION_LIFETIME_DAYS = 14;
 /** Who is inviting: a user, or a service user of the organization. */
 export function inviterOf(ctx: RequestContext): Pick<MembershipEntity, 'invitedById' | 'invitedByServiceUserId'> {
   const principal = ctx.principal!;
-  return principal.kind === 'USER' ? { invitedById: principal.id, invitedByServiceUserId: null } : { invitedById: null, invitedByServiceUserId: principal.id };
+  if (principal.kind === 'USER') return { invitedById: principal.id, invitedByServiceUserId: null };
+  return { invitedById: null, invitedByServiceUserId: principal.id };
+}
+
+/**
+ * Whose invitation budget an attempt spends: a person's own, and a service
+ * user spends that of the person who made it (its organization's, once that
+ * person is gone), so that making bots buys no extra lookups.
+ */
+export function invitingAccount(principal: Principal): string {
+  if (principal.kind === 'USER') return `user:${principal.id}`;
+  const { createdById, organizationId } = principal.serviceUser;
+  return createdById ? `user:${createdById}` : `organization:${organizationId}`;
 }
 
 /** Why an invitation can no longer be accepted, or null. */

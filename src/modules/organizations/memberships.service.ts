@@ -12,7 +12,7 @@ import { UserEntity } from '../users/user.entity';
 import { normalizeEmail } from '../users/validation';
 import { invitationMail } from './invitation-mail';
 import { MembershipEntity, MembershipStatus } from './membership.entity';
-import { invitationRefusal, inviterOf, withdrawInvitationsBy } from './invitations';
+import { invitationRefusal, invitingAccount, inviterOf, withdrawInvitationsBy } from './invitations';
 import { lockForCaller, lockOrganization } from './organization-lock';
 
 /** An organization that is not there, to someone answering an invitation, is an invitation that is not there. */
@@ -48,8 +48,10 @@ export class MembershipsService {
   }
 
   /** Invited OWNERs do not count: until they accept, they cannot stand in for the last one. */
-  private async ownerCount(manager: EntityManager, organizationId: string): Promise<number> {
-    return manager.countBy(MembershipEntity, { organizationId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE });
+  private async isLastOwner(manager: EntityManager, membership: MembershipEntity): Promise<boolean> {
+    if (membership.role !== OrganizationRole.OWNER || membership.status !== MembershipStatus.ACTIVE) return false;
+    const { organizationId } = membership;
+    return (await manager.countBy(MembershipEntity, { organizationId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE })) <= 1;
   }
 
   /**
@@ -61,9 +63,7 @@ export class MembershipsService {
   async add(ctx: RequestContext, input: { organizationId: string; email: string; role: OrganizationRole }): Promise<MembershipEntity> {
     const email = normalizeEmail(input.email);
     const principal = ctx.principal!;
-    // Service users count against the person who made them (their organization, when that person is gone): making bots buys no extra lookups.
-    const budget = principal.kind === 'USER' ? `user:${principal.id}` : principal.serviceUser.createdById ? `user:${principal.serviceUser.createdById}` : `organization:${principal.serviceUser.organizationId}`;
-    await this.rateLimits.consumeAddMember(budget, email);
+    await this.rateLimits.consumeAddMember(invitingAccount(principal), email);
     let invited: { user: UserEntity; organizationName: string } | undefined;
     let membership: MembershipEntity;
     try {
@@ -73,7 +73,13 @@ export class MembershipsService {
         const user = await manager.findOneBy(UserEntity, { email });
         if (!user || !user.isActive) throw notFound('user with this email');
         const created = await manager.save(
-          manager.create(MembershipEntity, { organizationId: organization.id, userId: user.id, role: input.role, status: MembershipStatus.INVITED, ...inviterOf(ctx) }),
+          manager.create(MembershipEntity, {
+            organizationId: organization.id,
+            userId: user.id,
+            role: input.role,
+            status: MembershipStatus.INVITED,
+            ...inviterOf(ctx),
+          }),
         );
         await this.audit.record(manager, ctx, {
           organizationId: input.organizationId,
@@ -156,9 +162,7 @@ export class MembershipsService {
       const membership = await this.membership(manager, input.organizationId, input.userId);
       assertWithinCeiling(caller, { roles: [membership.role, input.role], lasting: 'role' });
       if (membership.role === input.role) return membership;
-      if (membership.role === OrganizationRole.OWNER && membership.status === MembershipStatus.ACTIVE && (await this.ownerCount(manager, input.organizationId)) <= 1) {
-        throw forbidden(LAST_OWNER);
-      }
+      if (await this.isLastOwner(manager, membership)) throw forbidden(LAST_OWNER);
       // Whoever changes the role an invitation offers vouches for it from then on.
       const vouched = membership.status === MembershipStatus.INVITED ? inviterOf(ctx) : {};
       await manager.update(MembershipEntity, { id: membership.id }, { role: input.role, ...vouched });
@@ -190,9 +194,7 @@ export class MembershipsService {
       const { caller } = await lockForCaller(manager, ctx, input.organizationId, leaving ? null : 'members.delete');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       if (!leaving) assertWithinCeiling(caller, { roles: [membership.role] });
-      if (membership.role === OrganizationRole.OWNER && membership.status === MembershipStatus.ACTIVE && (await this.ownerCount(manager, input.organizationId)) <= 1) {
-        throw forbidden(LAST_OWNER);
-      }
+      if (await this.isLastOwner(manager, membership)) throw forbidden(LAST_OWNER);
       await manager.delete(MembershipEntity, { id: membership.id });
       await this.audit.record(manager, ctx, {
         organizationId: input.organizationId,

@@ -35,6 +35,8 @@ import {
 const ofInput = ({ args }: { args: Record<string, any> }) => args.input.organizationId as string;
 const ofInputId = ({ args }: { args: Record<string, any> }) => args.input.id as string;
 const ofRoot = ({ root }: { root: { id: string } }) => root.id;
+const ofMembership = ({ root }: { root: { organizationId: string } }) => root.organizationId;
+const ofMember = ({ root }: { root: { userId: string } }) => root.userId;
 
 async function loadOrganization(ctx: RequestContext, id: string): Promise<OrganizationType> {
   const organization = await ctx.loaders.organization.load(id);
@@ -97,7 +99,14 @@ export class OrganizationsResolver {
   }
 
   @Mutation(() => UpdateMemberRolePayload)
-  @Permission({ kind: 'organization', right: 'members.update', resource: 'organization', organizationOf: ofInput, ceiling: 'role', note: 'the old role and the new; the last OWNER stays' })
+  @Permission({
+    kind: 'organization',
+    right: 'members.update',
+    resource: 'organization',
+    organizationOf: ofInput,
+    ceiling: 'role',
+    note: 'the old role and the new; the last OWNER stays',
+  })
   async updateMemberRole(@Arg('input') input: UpdateMemberRoleInput, @Ctx() ctx: RequestContext): Promise<UpdateMemberRolePayload> {
     const membership = await ctx.services.memberships.updateRole(ctx, { ...input, userId: checkId('userId', input.userId) });
     return { membership: toMembershipType(membership) };
@@ -138,7 +147,7 @@ export class OrganizationsResolver {
 @Resolver(() => MembershipType)
 export class MembershipsResolver {
   @FieldResolver(() => UserType)
-  @Permission({ kind: 'organization', right: 'members.read', resource: 'member', organizationOf: ({ root }) => root.organizationId, selfOf: ({ root }) => root.userId })
+  @Permission({ kind: 'organization', right: 'members.read', resource: 'member', organizationOf: ofMembership, selfOf: ofMember })
   async user(@Root() membership: MembershipType, @Ctx() ctx: RequestContext): Promise<UserType> {
     const user = await ctx.loaders.user.load(membership.userId);
     if (!user) throw notFound('user');
@@ -146,7 +155,7 @@ export class MembershipsResolver {
   }
 
   @FieldResolver(() => OrganizationType, { description: "Also shown to the member invited: an invitation names the organization it is to." })
-  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, selfOf: ({ root }) => root.userId })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ofMembership, selfOf: ofMember })
   organization(@Root() membership: MembershipType, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
     return loadOrganization(ctx, membership.organizationId);
   }
@@ -154,8 +163,11 @@ export class MembershipsResolver {
 
 @Resolver(() => RemoveMemberPayload)
 export class RemoveMemberPayloadResolver {
-  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization, where the caller may still read it (null after leaving).' })
-  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ({ root }) => root.organizationId, orNull: 'when-denied' })
+  @FieldResolver(() => OrganizationType, {
+    nullable: true,
+    description: 'The organization, where the caller may still read it (null after leaving).',
+  })
+  @Permission({ kind: 'organization', right: 'organization.read', resource: 'organization', organizationOf: ofMembership, orNull: 'when-denied' })
   organization(@Root() payload: RemoveMemberPayload, @Ctx() ctx: RequestContext): Promise<OrganizationType> {
     return loadOrganization(ctx, payload.organizationId);
   }
@@ -163,7 +175,10 @@ export class RemoveMemberPayloadResolver {
 
 @Resolver(() => ViewerType)
 export class ViewerOrganizationResolver {
-  @FieldResolver(() => OrganizationType, { nullable: true, description: 'The organization an org-scoped credential is limited to (needs organization.read).' })
+  @FieldResolver(() => OrganizationType, {
+    nullable: true,
+    description: 'The organization an org-scoped credential is limited to (needs organization.read).',
+  })
   @Permission({
     kind: 'organization',
     right: 'organization.read',

@@ -48,7 +48,8 @@ export class OrganizationsService {
       try {
         return await this.dataSource.transaction(async (manager) => {
           const organization = await manager.save(manager.create(OrganizationEntity, { name, slug }));
-          await manager.insert(MembershipEntity, { organizationId: organization.id, userId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE });
+          const owner = { organizationId: organization.id, userId, role: OrganizationRole.OWNER, status: MembershipStatus.ACTIVE };
+          await manager.insert(MembershipEntity, owner);
           await this.audit.record(manager, ctx, {
             organizationId: organization.id,
             eventType: AuditEventType.ORGANIZATION_CREATED,
