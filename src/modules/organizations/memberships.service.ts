@@ -161,17 +161,19 @@ export class MembershipsService {
       const { caller } = await lockForCaller(manager, ctx, input.organizationId, 'members.update');
       const membership = await this.membership(manager, input.organizationId, input.userId);
       assertWithinCeiling(caller, { roles: [membership.role, input.role], lasting: 'role' });
-      if (membership.role === input.role) return membership;
+      const invitation = membership.status === MembershipStatus.INVITED;
+      // An invitation set to the role it has is vouched for afresh; a member's is left as it is.
+      if (membership.role === input.role && !invitation) return membership;
       if (await this.isLastOwner(manager, membership)) throw forbidden(LAST_OWNER);
       // Whoever changes the role an invitation offers vouches for it from then on.
-      const vouched = membership.status === MembershipStatus.INVITED ? inviterOf(ctx) : {};
+      const vouched = invitation ? inviterOf(ctx) : {};
       await manager.update(MembershipEntity, { id: membership.id }, { role: input.role, ...vouched });
       await this.audit.record(manager, ctx, {
         organizationId: input.organizationId,
         eventType: AuditEventType.MEMBER_ROLE_CHANGED,
         targetType: 'user',
         targetId: input.userId,
-        changes: { from: membership.role, to: input.role },
+        changes: { from: membership.role, to: input.role, ...(invitation ? { invitation: true } : {}) },
       });
       return { ...membership, role: input.role, ...vouched };
     });
