@@ -80,6 +80,7 @@ export function createContextFactory(deps: {
     }
     const loaders = createLoaders(deps.dataSource);
     const accessByOrganization = new Map<string, Promise<OrgAccess | null>>();
+    let afterWrite = false;
     const context: RequestContext = {
       requestId,
       principal: authentication.principal,
@@ -94,12 +95,13 @@ export function createContextFactory(deps: {
       access(organizationId) {
         let access = accessByOrganization.get(organizationId);
         if (!access) {
-          access = resolveAccess(context.principal, organizationId, loaders);
+          access = resolveAccess(context.principal, organizationId, loaders, afterWrite);
           accessByOrganization.set(organizationId, access);
         }
         return access;
       },
       forget() {
+        afterWrite = true;
         accessByOrganization.clear();
         for (const loader of Object.values(loaders)) loader.clearAll();
       },

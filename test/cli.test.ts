@@ -4,7 +4,7 @@
  * server, against a database of its own that a test server shares.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -95,7 +95,13 @@ async function counts(url: string): Promise<Record<string, number>> {
 // The bin runs dist/ when it is current, else the sources through ts-node; a current build keeps each spawn quick.
 beforeAll(async () => {
   const sourceChanged = Math.max(newestSource(path.join(ROOT, 'src')), newestSource(path.join(ROOT, 'migrations')));
-  if (!existsSync(COMPILED) || statSync(COMPILED).mtimeMs < sourceChanged) {
+  // A migration that is no longer in the sources would still be run from an old build.
+  const names = (folder: string, suffix: RegExp) =>
+    existsSync(folder) ? readdirSync(folder).filter((name) => suffix.test(name)).map((name) => name.replace(suffix, '')).sort() : [];
+  const compiledMigrations = names(path.join(ROOT, 'dist', 'migrations'), /\.js$/);
+  const sameMigrations = compiledMigrations.join() === names(path.join(ROOT, 'migrations'), /\.ts$/).join();
+  if (!existsSync(COMPILED) || statSync(COMPILED).mtimeMs < sourceChanged || !sameMigrations) {
+    rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
     await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
   }
 }, 300_000);

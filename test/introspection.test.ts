@@ -99,6 +99,8 @@ describe('introspectToken limits', () => {
     expect(dataOf(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).introspectToken).toEqual(expect.objectContaining({ active: false }));
     expect(dataOf(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).introspectToken).toEqual(expect.objectContaining({ active: false }));
     expect(onlyError(await limited.gql(INTROSPECT, { token: unknown() }, owner.auth)).extensions?.code).toBe('RATE_LIMITED');
+    // Past the limit a right guess is refused like a wrong one, before it is looked at.
+    expect(onlyError(await limited.gql(INTROSPECT, { token: owner.userKey }, owner.auth)).extensions?.code).toBe('RATE_LIMITED');
     // A resource server asking about dead tokens stops itself, not every caller behind its address, nor its own other requests.
     expect(dataOf(await limited.gql(`{ viewer { id } }`, {}, owner.auth)).viewer.id).toBe(owner.id);
     expect(dataOf(await limited.gql(INTROSPECT, { token: unknown() }, other.auth)).introspectToken.active).toBe(false);

@@ -109,6 +109,31 @@ describe('standing read when the write happens', () => {
   });
   afterAll(() => server.close());
 
+  it('after an API token’s owner leaves, later fields of the same request act with no standing: no rename, no revocation, no policy', async () => {
+    const { org, owner, admin } = await createTeam(server);
+    const adminToken = bearer((await createToken(server, admin.auth, { organizationId: org.id })).secret);
+    const ownersToken = await createToken(server, owner.auth, { organizationId: org.id });
+    const response = await server.gql(
+      `mutation ($organizationId: ID!, $userId: ID!, $tokenId: ID!) {
+        gone: removeMember(input: { organizationId: $organizationId, userId: $userId }) { removedUserId }
+        renamed: updateOrganization(input: { id: $organizationId, name: "Renamed after leaving" }) { organization { id } }
+        revoked: revokeApiToken(input: { id: $tokenId }) { apiToken { id } }
+        policy: setTokenExpirationPolicy(input: { organizationId: $organizationId, requireExpiration: true, maxLifetimeDays: 1 }) { policy { requireExpiration } }
+      }`,
+      { organizationId: org.id, userId: admin.id, tokenId: ownersToken.id },
+      adminToken,
+    );
+    const codes = (response.body.errors ?? []).map((error) => error.extensions?.code);
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.every((code) => code === 'NOT_FOUND' || code === 'FORBIDDEN')).toBe(true);
+    expect(await membershipRow(server, org.id, admin.id)).toBeUndefined();
+    const [row] = await server.app.dataSource.query(`SELECT name FROM organizations WHERE id = $1`, [org.id]);
+    expect(row.name).not.toBe('Renamed after leaving');
+    const [token] = await server.app.dataSource.query(`SELECT "revokedAt" FROM api_tokens WHERE id = $1`, [ownersToken.id]);
+    expect(token.revokedAt).toBeNull();
+    expect(await server.app.dataSource.query(`SELECT 1 FROM token_expiration_policies WHERE "organizationId" = $1`, [org.id])).toEqual([]);
+  });
+
   it('a secret replaced by regeneration, in its grace period, still authenticates but creates, regenerates and grants nothing', async () => {
     const { org, owner, viewer, outsider } = await createTeam(server);
     const full = await createToken(server, owner.auth, { organizationId: org.id });
@@ -406,6 +431,14 @@ describe('invitations last as long as their inviter’s word', () => {
     expect(await membershipRow(server, org.id, late.id)).toEqual({ role: 'MEMBER', status: 'INVITED' });
     await acceptMembership(server, early, org.id);
     expect(await membershipRow(server, org.id, early.id)).toEqual({ role: 'MEMBER', status: 'ACTIVE' });
+    // A dead invitation gives way to a new one, which can be accepted.
+    expect(dataOf(await invite(server, owner.auth, org.id, late.email, 'VIEWER')).addMember.membership).toMatchObject({ role: 'VIEWER', status: 'INVITED' });
+    await acceptMembership(server, late, org.id);
+    expect(await membershipRow(server, org.id, late.id)).toEqual({ role: 'VIEWER', status: 'ACTIVE' });
+    // A live one is still CONFLICT.
+    const third = await signUp(server, 'third');
+    dataOf(await invite(server, owner.auth, org.id, third.email, 'VIEWER'));
+    expect(codeOf(await invite(server, owner.auth, org.id, third.email, 'MEMBER'))).toBe('CONFLICT');
   });
 
   it('a decline is audited without the decliner’s address, user agent or credential', async () => {
@@ -472,21 +505,52 @@ describe('answering an invitation while it changes', () => {
 });
 
 describe('invitations bounded per address and per inviting account', () => {
-  it('a third invitation to one address, from anyone, is RATE_LIMITED; an unknown address counts the same', async () => {
+  it('a third invitation of one address by one inviter is RATE_LIMITED, without holding up anyone else’s; an unknown address counts the same', async () => {
     const server = await startTestServer({ EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0', INVITATIONS_PER_ADDRESS_LIMIT: '2' });
     try {
-      const [a, b, c, target] = await Promise.all(['a', 'b', 'c', 'target'].map((name) => signUp(server, name)));
-      const orgs = await Promise.all([a, b, c].map((owner) => createOrganization(server, owner!)));
+      const [a, b, target] = await Promise.all(['a', 'b', 'target'].map((name) => signUp(server, name)));
+      const orgs = await Promise.all([a, b].map((owner) => createOrganization(server, owner!)));
+      const withdraw = async () =>
+        dataOf(await server.gql(`mutation ($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`, { input: { organizationId: orgs[0]!.id, userId: target!.id } }, a!.auth));
       expect(dataOf(await invite(server, a!.auth, orgs[0]!.id, target!.email, 'VIEWER')).addMember.membership.status).toBe('INVITED');
-      expect(dataOf(await invite(server, b!.auth, orgs[1]!.id, target!.email, 'VIEWER')).addMember.membership.status).toBe('INVITED');
-      const limited = await refusedWithoutChange(server, () => invite(server, c!.auth, orgs[2]!.id, target!.email, 'VIEWER'), 'RATE_LIMITED');
+      await withdraw();
+      expect(dataOf(await invite(server, a!.auth, orgs[0]!.id, target!.email, 'VIEWER')).addMember.membership.status).toBe('INVITED');
+      await withdraw();
+      const limited = await refusedWithoutChange(server, () => invite(server, a!.auth, orgs[0]!.id, target!.email, 'VIEWER'), 'RATE_LIMITED');
       expect(limited.extensions?.retryAfter).toBeGreaterThan(0);
-      expect(await membershipRow(server, orgs[2]!.id, target!.id)).toBeUndefined();
+      expect(await membershipRow(server, orgs[0]!.id, target!.id)).toBeUndefined();
+      // Another inviter's invitation of the same person goes through.
+      expect(dataOf(await invite(server, b!.auth, orgs[1]!.id, target!.email, 'VIEWER')).addMember.membership.status).toBe('INVITED');
 
       const unknown = `nobody-${suffix()}@example.com`;
-      expect(codeOf(await invite(server, a!.auth, orgs[0]!.id, unknown, 'VIEWER'))).toBe('NOT_FOUND');
       expect(codeOf(await invite(server, b!.auth, orgs[1]!.id, unknown, 'VIEWER'))).toBe('NOT_FOUND');
-      expect(codeOf(await invite(server, c!.auth, orgs[2]!.id, unknown.toUpperCase(), 'VIEWER'))).toBe('RATE_LIMITED');
+      expect(codeOf(await invite(server, b!.auth, orgs[1]!.id, unknown, 'VIEWER'))).toBe('NOT_FOUND');
+      expect(codeOf(await invite(server, b!.auth, orgs[1]!.id, unknown.toUpperCase(), 'VIEWER'))).toBe('RATE_LIMITED');
+      expect(codeOf(await invite(server, a!.auth, orgs[0]!.id, unknown, 'VIEWER'))).toBe('NOT_FOUND');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a service user made by a service user counts against the person who made the first', async () => {
+    const server = await startTestServer({ EXPIRY_NOTIFICATION_INTERVAL_SECONDS: '0', ADD_MEMBER_RATE_LIMIT: '2' });
+    try {
+      const [owner, first, second] = await Promise.all(['owner', 'first', 'second'].map((name) => signUp(server, name)));
+      const org = await createOrganization(server, owner!);
+      const bot = await createServiceUser(server, owner!, org.id, 'ADMIN');
+      const botToken = bearer((await createToken(server, owner!.auth, { organizationId: org.id, serviceUserId: bot })).secret);
+      const made = dataOf(
+        await server.gql(
+          `mutation ($input: CreateServiceUserInput!) { createServiceUser(input: $input) { serviceUser { id createdBy { id } } } }`,
+          { input: { organizationId: org.id, name: `bot-${suffix()}`, role: 'ADMIN' } },
+          botToken,
+        ),
+      ).createServiceUser.serviceUser;
+      expect(made.createdBy).toEqual({ id: owner!.id });
+      const grandchild = bearer((await createToken(server, botToken, { organizationId: org.id, serviceUserId: made.id })).secret);
+      dataOf(await invite(server, owner!.auth, org.id, first!.email, 'VIEWER'));
+      dataOf(await invite(server, grandchild, org.id, second!.email, 'VIEWER'));
+      expect(codeOf(await invite(server, botToken, org.id, `nobody-${suffix()}@example.com`, 'VIEWER'))).toBe('RATE_LIMITED');
     } finally {
       await server.close();
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
@@ -99,12 +100,14 @@ export class RateLimits {
 
   /**
    * Every addMember attempt, an unknown address included, per inviting
-   * account and per address invited: looking accounts up by e-mail stays slow
-   * and bounded, and nobody's mailbox fills with invitations.
+   * account, and per inviting account and address invited: looking accounts
+   * up by e-mail stays slow and bounded, and nobody's mailbox fills with one
+   * inviter's invitations.
    */
   async consumeAddMember(inviter: string, email: string): Promise<void> {
     await this.consume(this.addMember, inviter);
-    await this.consume(this.invitationsPerAddress, email);
+    // Per inviter and address: one inviter's attempts never hold up another's invitation. Hashed: an address may be longer than a key.
+    await this.consume(this.invitationsPerAddress, `${inviter}:${createHash('sha256').update(email).digest('base64url')}`);
   }
 
   /** introspectToken, per principal: each call verifies a credential the caller does not hold. */
@@ -120,6 +123,21 @@ export class RateLimits {
    */
   consumeIntrospectionFailure(principalId: string): Promise<void> {
     return this.consume(this.introspectionFailure, principalId);
+  }
+
+  /** Refuses a principal over its introspection failures before the token is looked at: past the limit, a right guess looks like a wrong one. */
+  async refuseIntrospectionIfBlocked(principalId: string): Promise<void> {
+    let state: RateLimiterRes | null;
+    try {
+      state = await this.introspectionFailure.get(principalId);
+    } catch (error) {
+      this.storeFailed(error);
+      throw serviceUnavailable(STORE_OUTAGE_RETRY_AFTER_SECONDS);
+    }
+    if (state && state.consumedPoints >= this.introspectionFailure.points) {
+      this.onRefusal(this.introspectionFailure.keyPrefix);
+      throw rateLimited(Math.max(1, Math.ceil(state.msBeforeNext / 1000)));
+    }
   }
 
   consumeLogin(clientAddress: string): Promise<void> {

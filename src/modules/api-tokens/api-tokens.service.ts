@@ -432,7 +432,11 @@ export class ApiTokensService {
   async revoke(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
     const { token } = await this.manageable(ctx, id, 'apiTokens.delete');
     if (token.revokedAt) return token;
-    return this.dataSource.transaction((manager) => this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {}));
+    return this.dataSource.transaction(async (manager) => {
+      // A caller removed while the request ran revokes nothing.
+      await lockForCaller(manager, ctx, token.organizationId, 'apiTokens.delete');
+      return this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {});
+    });
   }
 
   private async revokeIn(
@@ -444,6 +448,9 @@ export class ApiTokensService {
     extra: { actor?: AuditActor; changes?: Record<string, unknown> },
   ): Promise<ApiTokenEntity> {
     const revokedAt = this.now();
+    // The organization's row before the token's, in the order every write of the organization takes them (no deadlock
+    // with its deletion); without failing when it is gone, since then so is the token.
+    await manager.query(`SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, [token.organizationId]);
     await manager
       .createQueryBuilder()
       .update(ApiTokenEntity)

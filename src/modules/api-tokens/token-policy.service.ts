@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../../context';
+import { lockForCaller } from '../organizations/organization-lock';
 import { badInput } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { ApiTokenEntity } from './api-token.entity';
@@ -49,6 +50,7 @@ export class TokenPolicyService {
       updatedById: ctx.principal?.kind === 'USER' ? ctx.principal.id : null,
     };
     const policy = await this.dataSource.transaction(async (manager) => {
+      await lockForCaller(manager, ctx, input.organizationId, 'organization.update');
       await manager.upsert(TokenExpirationPolicyEntity, values, ['organizationId']);
       await this.audit.record(manager, ctx, {
         organizationId: input.organizationId,

@@ -61,6 +61,7 @@ export class IntrospectionService {
   async introspect(ctx: RequestContext, token: string): Promise<Introspection> {
     const organizations = await this.introspectableOrganizations(ctx);
     if (organizations.size === 0) throw forbidden('missing right introspection.read', { right: 'introspection.read' });
+    await this.rateLimits.refuseIntrospectionIfBlocked(ctx.principal!.id);
     await this.rateLimits.consumeIntrospection(ctx.principal!.id);
     const answer = await this.answer(ctx, token, organizations);
     if (!answer.active) await this.rateLimits.consumeIntrospectionFailure(ctx.principal!.id);

@@ -72,6 +72,9 @@ export class MembershipsService {
         assertWithinCeiling(caller, { roles: [input.role], lasting: 'role' });
         const user = await manager.findOneBy(UserEntity, { email });
         if (!user || !user.isActive) throw notFound('user with this email');
+        // An invitation that can no longer be accepted (expired, or its inviter gone) gives way to a new one.
+        const earlier = await manager.findOneBy(MembershipEntity, { organizationId: organization.id, userId: user.id, status: MembershipStatus.INVITED });
+        if (earlier && (await invitationRefusal(manager, earlier))) await manager.delete(MembershipEntity, { id: earlier.id });
         const created = await manager.save(
           manager.create(MembershipEntity, {
             organizationId: organization.id,

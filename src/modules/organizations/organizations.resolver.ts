@@ -131,14 +131,17 @@ export class OrganizationsResolver {
     return toConnection(await ctx.services.organizations.members(organization.id, page), toMembershipType);
   }
 
-  @FieldResolver(() => OrganizationRole, { description: "The caller's role here." })
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofRoot })
+  @FieldResolver(() => OrganizationRole, { nullable: true, description: "The caller's role here; null without one (an invitation not yet accepted)." })
+  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofRoot, orNull: 'when-denied' })
   async viewerRole(@Root() organization: OrganizationType, @Ctx() ctx: RequestContext): Promise<OrganizationRole> {
     return (await ctx.access(organization.id))!.role;
   }
 
-  @FieldResolver(() => Rights, { description: "What the caller may do here (a token's rights are already intersected with its owner's role)." })
-  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofRoot })
+  @FieldResolver(() => Rights, {
+    nullable: true,
+    description: "What the caller may do here (a token's rights are already intersected with its owner's role); null without a role here.",
+  })
+  @Permission({ kind: 'organization', resource: 'organization', organizationOf: ofRoot, orNull: 'when-denied' })
   async viewerRights(@Root() organization: OrganizationType, @Ctx() ctx: RequestContext): Promise<Rights> {
     return toRights((await ctx.access(organization.id))!.rights);
   }

@@ -8,7 +8,7 @@ import { badInput, conflict } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
 import { MembershipEntity, MembershipStatus } from './membership.entity';
-import { lockOrganization } from './organization-lock';
+import { lockForCaller } from './organization-lock';
 import { OrganizationEntity } from './organization.entity';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -72,7 +72,7 @@ export class OrganizationsService {
     if (input.slug !== undefined && input.slug !== null) changes.slug = checkSlug(input.slug);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const organization = await lockOrganization(manager, input.id);
+        const { organization } = await lockForCaller(manager, ctx, input.id, 'organization.update');
         if (Object.keys(changes).length === 0) return organization;
         await manager.update(OrganizationEntity, { id: organization.id }, changes);
         await this.audit.record(manager, ctx, {
@@ -90,9 +90,16 @@ export class OrganizationsService {
     }
   }
 
-  /** Everything of the organization goes with it (memberships, service users, tokens, audit log). */
-  async delete(_ctx: RequestContext, id: string): Promise<void> {
-    await this.dataSource.getRepository(OrganizationEntity).delete({ id });
+  /**
+   * Everything of the organization goes with it (memberships, service users,
+   * tokens, audit log). The caller's standing is read again under the lock,
+   * so that an OWNER removed while the request ran cannot still delete it.
+   */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const { organization } = await lockForCaller(manager, ctx, id, 'organization.delete');
+      await manager.delete(OrganizationEntity, { id: organization.id });
+    });
   }
 
   members(organizationId: string, args: PageArgs): Promise<Page<MembershipEntity>> {

@@ -46,7 +46,8 @@ export class ServiceUsersService {
             organizationId: input.organizationId,
             name,
             role: input.role,
-            createdById: ctx.principal?.kind === 'USER' ? ctx.principal.id : null,
+            // A service user made by another stands for the same person: the one who made the first.
+            createdById: ctx.principal?.kind === 'USER' ? ctx.principal.id : (ctx.principal?.serviceUser.createdById ?? null),
           }),
         );
         await this.audit.record(manager, ctx, {

@@ -1,24 +1,20 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class MembershipConsent1795990949026 implements MigrationInterface {
-    name = 'MembershipConsent1795990949026';
+export class InvitationsByServiceUsers1795990949026 implements MigrationInterface {
+    name = 'InvitationsByServiceUsers1795990949026';
 
     public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`CREATE TYPE "public"."membership_status" AS ENUM('ACTIVE', 'INVITED')`);
-        await queryRunner.query(`ALTER TABLE "memberships" ADD "status" "public"."membership_status" NOT NULL DEFAULT 'ACTIVE'`);
-        await queryRunner.query(`ALTER TABLE "memberships" ADD "invitedById" uuid`);
         await queryRunner.query(`ALTER TABLE "memberships" ADD "invitedByServiceUserId" uuid`);
-        await queryRunner.query(`CREATE INDEX "IDX_memberships_invited_by" ON "memberships" ("invitedById") `);
         await queryRunner.query(`CREATE INDEX "IDX_memberships_invited_by_service_user" ON "memberships" ("invitedByServiceUserId") `);
-        await queryRunner.query(`ALTER TABLE "memberships" ADD CONSTRAINT "FK_05240b37eb9f02a6854c88f4d5d" FOREIGN KEY ("invitedById") REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "memberships" ADD CONSTRAINT "FK_09a08c0f6a8a257c09aeb87d69d" FOREIGN KEY ("invitedByServiceUserId") REFERENCES "service_users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
-        // Until now a removed member's tokens only slept, and would wake if the person were let back in:
-        // they are revoked as a removal now revokes them, and each revocation is audited.
+        // Until now a removed member's tokens only slept, and would wake if the person were let back in (or,
+        // invited again, accepted): they are revoked as a removal now revokes them, and each revocation is audited.
         await queryRunner.query(`
             WITH revoked AS (
                 UPDATE "api_tokens" t SET "revokedAt" = now(), "revokedReason" = 'member_removed'
                  WHERE t."ownerUserId" IS NOT NULL AND t."revokedAt" IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM "memberships" m WHERE m."organizationId" = t."organizationId" AND m."userId" = t."ownerUserId")
+                   AND NOT EXISTS (SELECT 1 FROM "memberships" m
+                                    WHERE m."organizationId" = t."organizationId" AND m."userId" = t."ownerUserId" AND m."status" = 'ACTIVE')
                 RETURNING t."id", t."organizationId", t."tokenPrefix")
             INSERT INTO "audit_events" ("organizationId", "eventType", "actorKind", "targetType", "targetId", "changes")
             SELECT "organizationId", 'api_token.revoked', 'SYSTEM', 'api_token', "id",
@@ -28,12 +24,7 @@ export class MembershipConsent1795990949026 implements MigrationInterface {
 
     public async down(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "memberships" DROP CONSTRAINT "FK_09a08c0f6a8a257c09aeb87d69d"`);
-        await queryRunner.query(`ALTER TABLE "memberships" DROP CONSTRAINT "FK_05240b37eb9f02a6854c88f4d5d"`);
         await queryRunner.query(`DROP INDEX "public"."IDX_memberships_invited_by_service_user"`);
-        await queryRunner.query(`DROP INDEX "public"."IDX_memberships_invited_by"`);
         await queryRunner.query(`ALTER TABLE "memberships" DROP COLUMN "invitedByServiceUserId"`);
-        await queryRunner.query(`ALTER TABLE "memberships" DROP COLUMN "invitedById"`);
-        await queryRunner.query(`ALTER TABLE "memberships" DROP COLUMN "status"`);
-        await queryRunner.query(`DROP TYPE "public"."membership_status"`);
     }
 }
