@@ -11,12 +11,21 @@ function describe(error: unknown): Record<string, unknown> {
 }
 
 /**
+ * How long after the latest failure a call must have begun to prove the
+ * database back: while PostgreSQL shuts down, a call on a connection it has
+ * not closed yet still succeeds, and announcing that would make one outage
+ * two.
+ */
+const SETTLE_MS = 1000;
+
+/**
  * Whether PostgreSQL answers, as the latest database calls found it. Each
  * change is logged once — a warning when it becomes unreachable, another when
  * it is back — so that an outage costs two log lines, not one per request.
  */
 export class DatabaseAvailability {
   private unreachableSince: number | null = null;
+  private lastFailureAt = 0;
 
   constructor(
     private readonly log?: Logger,
@@ -30,6 +39,7 @@ export class DatabaseAvailability {
   /** Notes a failed database call; says whether the database was the cause (out of reach, or too slow). */
   observeFailure(error: unknown): DatabaseFailure | null {
     const failure = databaseFailure(error);
+    if (failure === 'unreachable') this.lastFailureAt = this.clock();
     if (failure === 'unreachable' && this.unreachableSince === null) {
       this.unreachableSince = this.clock();
       this.log?.warn({ cause: describe(error) }, 'database unreachable: requests that need it are answered 503 until it is back');
@@ -42,9 +52,9 @@ export class DatabaseAvailability {
     return this.observeFailure(error) ? serviceUnavailable() : null;
   }
 
-  /** Notes a database call that succeeded; one that began before the outage was noticed proves nothing about now. */
+  /** Notes a database call that succeeded; one that began before the latest failure had settled proves nothing about now. */
   observeSuccess(startedAt = this.clock()): void {
-    if (this.unreachableSince === null || startedAt < this.unreachableSince) return;
+    if (this.unreachableSince === null || startedAt < this.lastFailureAt + SETTLE_MS) return;
     this.log?.warn({ unreachableMs: this.clock() - this.unreachableSince }, 'database reachable again');
     this.unreachableSince = null;
   }
