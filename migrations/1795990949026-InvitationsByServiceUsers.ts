@@ -4,9 +4,14 @@ export class InvitationsByServiceUsers1795990949026 implements MigrationInterfac
     name = 'InvitationsByServiceUsers1795990949026';
 
     public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`ALTER TABLE "memberships" ADD "invitedByServiceUserId" uuid`);
-        await queryRunner.query(`CREATE INDEX "IDX_memberships_invited_by_service_user" ON "memberships" ("invitedByServiceUserId") `);
-        await queryRunner.query(`ALTER TABLE "memberships" ADD CONSTRAINT "FK_09a08c0f6a8a257c09aeb87d69d" FOREIGN KEY ("invitedByServiceUserId") REFERENCES "service_users"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
+        // Idempotent, as MembershipConsent1795989002826 is: a development version applied these under another name.
+        await queryRunner.query(`ALTER TABLE "memberships" ADD COLUMN IF NOT EXISTS "invitedByServiceUserId" uuid`);
+        await queryRunner.query(`CREATE INDEX IF NOT EXISTS "IDX_memberships_invited_by_service_user" ON "memberships" ("invitedByServiceUserId") `);
+        await queryRunner.query(`DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'FK_09a08c0f6a8a257c09aeb87d69d') THEN
+                ALTER TABLE "memberships" ADD CONSTRAINT "FK_09a08c0f6a8a257c09aeb87d69d"
+                    FOREIGN KEY ("invitedByServiceUserId") REFERENCES "service_users"("id") ON DELETE SET NULL ON UPDATE NO ACTION;
+            END IF; END $$`);
         // Until now a removed member's tokens only slept, and would wake if the person were let back in (or,
         // invited again, accepted): they are revoked as a removal now revokes them, and each revocation is audited.
         await queryRunner.query(`

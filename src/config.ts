@@ -69,6 +69,8 @@ const environment = z.object({
   INVITATIONS_PER_ADDRESS_LIMIT: integer(1, 100_000).default(5),
   INTROSPECTION_RATE_LIMIT: integer(1, 1_000_000).default(300),
   INTROSPECTION_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  INTROSPECTION_FAILURE_RATE_LIMIT: integer(1, 1_000_000).default(600),
+  INTROSPECTION_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_USAGE_FLUSH_SECONDS: integer(1, 3600).default(5),
   EXPIRY_NOTIFICATION_INTERVAL_SECONDS: integer(0, 86_400).default(3600),
   SMTP_URL: optionalUrl(['smtp', 'smtps']),
@@ -123,9 +125,11 @@ export type Config = {
   authFailureRateLimit: { points: number; windowSeconds: number };
   tokenRateLimit: { points: number; windowSeconds: number };
   addMemberRateLimit: { points: number; windowSeconds: number };
-  /** Invitations to one e-mail address, from anyone, per ADD_MEMBER_RATE_WINDOW_SECONDS. */
+  /** Invitations of one e-mail address by one inviting account, per ADD_MEMBER_RATE_WINDOW_SECONDS. */
   invitationsPerAddressLimit: { points: number; windowSeconds: number };
   introspectionRateLimit: { points: number; windowSeconds: number };
+  /** Introspections that found no such credential, per introspecting principal. */
+  introspectionFailureRateLimit: { points: number; windowSeconds: number };
   tokenUsageFlushSeconds: number;
   /** 0 turns the in-process expiry notification job off. */
   expiryNotificationIntervalSeconds: number;
@@ -200,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addMemberRateLimit: { points: e.ADD_MEMBER_RATE_LIMIT, windowSeconds: e.ADD_MEMBER_RATE_WINDOW_SECONDS },
     invitationsPerAddressLimit: { points: e.INVITATIONS_PER_ADDRESS_LIMIT, windowSeconds: e.ADD_MEMBER_RATE_WINDOW_SECONDS },
     introspectionRateLimit: { points: e.INTROSPECTION_RATE_LIMIT, windowSeconds: e.INTROSPECTION_RATE_WINDOW_SECONDS },
+    introspectionFailureRateLimit: { points: e.INTROSPECTION_FAILURE_RATE_LIMIT, windowSeconds: e.INTROSPECTION_FAILURE_RATE_WINDOW_SECONDS },
     tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,
     expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,
     smtpUrl: e.SMTP_URL,

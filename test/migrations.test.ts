@@ -62,3 +62,29 @@ describe('the membership consent migration', () => {
     }
   });
 });
+
+describe('a database with the development version of the consent migration', () => {
+  it('starts: the migrations under their released names apply over it, changing nothing it already has', async () => {
+    const database = await createTestDatabase({ empty: true });
+    const { dataSource } = createDataSource(database.url);
+    try {
+      await dataSource.initialize();
+      await migrate(dataSource);
+      const schemaBefore = await dataSource.query(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'memberships' ORDER BY column_name`,
+      );
+      // As that version left it: its changes made, recorded under the name it had.
+      await dataSource.query(`DELETE FROM migrations WHERE name IN ('MembershipConsent1795989002826', 'InvitationsByServiceUsers1795990949026')`);
+      await dataSource.query(`INSERT INTO migrations (timestamp, name) VALUES (1795990949026, 'MembershipConsent1795990949026')`);
+      const applied = await migrate(dataSource);
+      expect(applied.sort()).toEqual(['InvitationsByServiceUsers1795990949026', 'MembershipConsent1795989002826']);
+      expect(await dataSource.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'memberships' ORDER BY column_name`)).toEqual(
+        schemaBefore,
+      );
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await database.drop();
+    }
+  });
+});

@@ -77,7 +77,7 @@ export class RateLimits {
     this.addMember = limiter('add-member', config.addMemberRateLimit, store);
     this.invitationsPerAddress = limiter('invitations-per-address', config.invitationsPerAddressLimit, store);
     this.introspection = limiter('introspection', config.introspectionRateLimit, store);
-    this.introspectionFailure = limiter('introspection-failure', config.authFailureRateLimit, store);
+    this.introspectionFailure = limiter('introspection-failure', config.introspectionFailureRateLimit, store);
     this.ipv6Prefix = config.rateLimitIpv6Prefix;
     if (store.redis) {
       // Its connection tells of an outage before any request does.
@@ -116,10 +116,13 @@ export class RateLimits {
   }
 
   /**
-   * An introspection that found no live credential counts as a failed check
-   * (AUTH_FAILURE_RATE_LIMIT), of the introspecting principal rather than of
-   * its address: a resource server asks about its clients' dead tokens every
-   * day, and blocking its address would stop every request it makes.
+   * An introspection that found no such credential counts as a failed check
+   * of the introspecting principal (INTROSPECTION_FAILURE_RATE_LIMIT), not of
+   * its address: a resource server passes on whatever its clients send, and
+   * blocking its address would stop every request it makes. Its own limit,
+   * larger than AUTH_FAILURE_RATE_LIMIT, for the same reason: junk sent
+   * through a resource server must not stop it from checking live tokens,
+   * and a few hundred guesses a minute at a 160-bit secret find nothing.
    */
   consumeIntrospectionFailure(principalId: string): Promise<void> {
     return this.consume(this.introspectionFailure, principalId);

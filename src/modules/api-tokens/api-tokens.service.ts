@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
 import { assertWithinCeiling, callerOf, type Caller, type Yield } from '../../auth/ceiling';
 import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
-import { exceeding, has, NO_RIGHTS, rightsOfRole, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
+import { exceeding, has, NO_RIGHTS, rightsOfRole, ROLE_TABLE, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
@@ -312,9 +312,9 @@ export class ApiTokensService {
     seen: ApiTokenEntity,
     right: Right,
   ): Promise<{ token: ApiTokenEntity; caller: Caller; owner: OwnerStanding }> {
-    const { caller } = await lockForCaller(manager, ctx, seen.organizationId, right);
+    const { caller, role } = await lockForCaller(manager, ctx, seen.organizationId, right);
     const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
-    if (!token) throw notFound('API token');
+    if (!token || !this.visibleTo(role, ctx, token)) throw notFound('API token');
     if (token.revokedAt) throw conflict('the token is revoked');
     return { token, caller, owner: await this.ownerStanding(ctx, token, manager) };
   }
@@ -430,13 +430,22 @@ export class ApiTokensService {
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<ApiTokenEntity> {
-    const { token } = await this.manageable(ctx, id, 'apiTokens.delete');
-    if (token.revokedAt) return token;
+    const { token: seen } = await this.manageable(ctx, id, 'apiTokens.delete');
+    if (seen.revokedAt) return seen;
     return this.dataSource.transaction(async (manager) => {
-      // A caller removed while the request ran revokes nothing.
-      await lockForCaller(manager, ctx, token.organizationId, 'apiTokens.delete');
+      // A caller removed or demoted while the request ran revokes only what their standing now allows.
+      const { caller, role } = await lockForCaller(manager, ctx, seen.organizationId, 'apiTokens.delete');
+      const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
+      if (!token || !this.visibleTo(role, ctx, token)) throw notFound('API token');
+      if (token.revokedAt) return token;
+      assertWithinCeiling(caller, { roles: (await this.ownerStanding(ctx, token, manager)).actingAs });
       return this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {});
     });
+  }
+
+  /** Whether a caller of this role sees the token: OWNER and ADMIN every token, others their own. */
+  private visibleTo(role: OrganizationRole, ctx: RequestContext, token: ApiTokenEntity): boolean {
+    return ROLE_TABLE[role].tokenScope === 'all' || ownedBy(token, ctx.principal!);
   }
 
   private async revokeIn(
@@ -450,13 +459,16 @@ export class ApiTokensService {
     const revokedAt = this.now();
     // The organization's row before the token's, in the order every write of the organization takes them (no deadlock
     // with its deletion); without failing when it is gone, since then so is the token.
-    await manager.query(`SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, [token.organizationId]);
-    await manager
+    const organization: unknown[] = await manager.query(`SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, [token.organizationId]);
+    if (organization.length === 0) return { ...token, revokedAt, revokedReason: reason };
+    const result = await manager
       .createQueryBuilder()
       .update(ApiTokenEntity)
       .set({ revokedAt, revokedReason: reason })
       .where('id = :id AND "revokedAt" IS NULL', { id: token.id })
       .execute();
+    // Revoked meanwhile by someone else, who audited it.
+    if (result.affected !== 1) return (await manager.findOneBy(ApiTokenEntity, { id: token.id })) ?? { ...token, revokedAt, revokedReason: reason };
     await this.audit.record(manager, origin, {
       organizationId: token.organizationId,
       eventType,

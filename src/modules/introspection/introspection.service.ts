@@ -13,7 +13,8 @@ import { MembershipStatus, type MembershipEntity } from '../organizations/member
 const isActive = (membership: MembershipEntity) => membership.status === MembershipStatus.ACTIVE;
 
 export type Introspection =
-  | { active: false }
+  /** `unknown`: no such credential exists, the answer a guess gets (kept from the client). */
+  | { active: false; unknown?: true }
   | {
       active: true;
       kind: CredentialKind;
@@ -54,9 +55,11 @@ export class IntrospectionService {
   }
 
   /**
-   * Limited per principal (INTROSPECTION_RATE_LIMIT), and each inactive answer
-   * counts as a failed credential check of the principal: introspection must
-   * not be a faster way to test guesses than presenting them.
+   * Limited per principal (INTROSPECTION_RATE_LIMIT). Each answer that found
+   * no such credential (what a guess gets; an expired, revoked or malformed
+   * one reveals nothing) counts as a failed check of the principal, and past
+   * INTROSPECTION_FAILURE_RATE_LIMIT the principal is refused before the
+   * lookup: introspection must not be a fast way to test guesses.
    */
   async introspect(ctx: RequestContext, token: string): Promise<Introspection> {
     const organizations = await this.introspectableOrganizations(ctx);
@@ -64,7 +67,7 @@ export class IntrospectionService {
     await this.rateLimits.refuseIntrospectionIfBlocked(ctx.principal!.id);
     await this.rateLimits.consumeIntrospection(ctx.principal!.id);
     const answer = await this.answer(ctx, token, organizations);
-    if (!answer.active) await this.rateLimits.consumeIntrospectionFailure(ctx.principal!.id);
+    if (!answer.active && answer.unknown) await this.rateLimits.consumeIntrospectionFailure(ctx.principal!.id);
     return answer;
   }
 
@@ -96,7 +99,7 @@ export class IntrospectionService {
       if (!shared) return INACTIVE;
       return { active: true, kind: principal.credential, subject: principal, organizationId: null, rights: null, expiresAt };
     } catch (error) {
-      if (error instanceof AuthenticationError) return INACTIVE;
+      if (error instanceof AuthenticationError) return error.refusal === 'unknown' ? { active: false, unknown: true } : INACTIVE;
       throw error;
     }
   }
