@@ -1,9 +1,12 @@
 /**
- * `npm run bench`: authenticated requests against an anonymous `{ __typename }`
- * baseline on the same server in the same run, so the ratios hold on a noisy
- * machine. Uses DATABASE_URL when set, else the embedded PostgreSQL in a
- * temporary folder. BENCH_SECONDS (default 5) and BENCH_CONNECTIONS (default 10).
- * The baseline runs with logging off; the access log's cost is the baseline
+ * `npm run bench`: every case against a ceiling measured in the same run, so
+ * the ratios hold on a noisy machine. The ceiling is a bare Apollo Server
+ * (`startStandaloneServer`, idgraph's own `@apollo/server` and `graphql`)
+ * answering `{ __typename }`, measured before and after idgraph's cases; the
+ * mean of both is the reference. idgraph's own anonymous `{ __typename }` is
+ * measured before and after too. Uses DATABASE_URL when set, else the
+ * embedded PostgreSQL in a temporary folder. BENCH_SECONDS (default 5) and
+ * BENCH_CONNECTIONS (default 10). The access log's cost is the anonymous case
  * again at LOG_LEVEL=info (only errors and slow requests written) and at
  * LOG_LEVEL=debug (a line per request), written to a file as in production.
  */
@@ -13,16 +16,39 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
 import autocannon from 'autocannon';
 import pino from 'pino';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { generateApiToken } from '../src/modules/api-tokens/token-format';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-type Scenario = { name: string; query: string; headers: Record<string, string>; path?: string; body?: string; logLevel?: 'info' | 'debug' };
+type Scenario = {
+  name: string;
+  query: string;
+  headers: Record<string, string>;
+  path?: string;
+  body?: string;
+  logLevel?: 'info' | 'debug';
+  /** The status every answer must have (200 when absent). */
+  status?: number;
+  /** Another URL than idgraph's: the ceiling. */
+  url?: string;
+  /** A fresh Authorization header for each request. */
+  authorizationPerRequest?: () => string;
+};
+
+/** The ceiling: a bare Apollo Server, as `startStandaloneServer` makes it, answering `{ __typename }`. */
+async function startCeiling(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url, stop: () => server.stop() };
+}
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
@@ -65,7 +91,9 @@ async function main(): Promise<void> {
     await post(`mutation { createApiToken(input: { organizationId: "${organizationId}", name: "bench" }) { token } }`, auth)
   ).body.data.createApiToken.token;
 
-  const baseline: Scenario = { name: 'baseline { __typename }, no credential', query: '{ __typename }', headers: {} };
+  const ceilingServer = await startCeiling();
+  const ceiling: Scenario = { name: 'ceiling: bare Apollo Server, { __typename }', query: '{ __typename }', headers: {}, url: ceilingServer.url };
+  const baseline: Scenario = { name: 'idgraph { __typename }, no credential', query: '{ __typename }', headers: {} };
   const scenarios: Scenario[] = [
     // Next to the first baseline, so that the machine's drift weighs least on the access log's cost.
     { ...baseline, name: 'baseline at LOG_LEVEL=info (errors and slow only)', logLevel: 'info' },
@@ -75,21 +103,42 @@ async function main(): Promise<void> {
     { name: '{ viewer { id } } with a Bearer API token', query: '{ viewer { id } }', headers: { authorization: `Bearer ${apiToken}` } },
     { name: '{ viewer { id } } with a Bearer access JWT', query: '{ viewer { id } }', headers: { authorization: `Bearer ${access}` } },
     { name: 'refresh exchange (POST /api/token/refresh)', query: '', headers: {}, path: '/api/token/refresh', body: JSON.stringify({ refresh }) },
+    { name: 'malformed Bearer token (401)', query: '{ viewer { id } }', headers: { authorization: 'Bearer idg_not-a-token' }, status: 401 },
+    {
+      name: 'unknown well-formed API tokens, a new one each request (401)',
+      query: '{ viewer { id } }',
+      headers: {},
+      status: 401,
+      authorizationPerRequest: () => `Bearer ${generateApiToken(config.tokenPrefix)}`,
+    },
   ];
 
   const run = async (scenario: Scenario, duration = SECONDS) => {
     const before = app.queries.count;
     log.level = scenario.logLevel ?? 'silent';
+    const perRequest = scenario.authorizationPerRequest;
     const result = await autocannon({
-      url: scenario.path ? url.replace('/graphql', scenario.path) : url,
+      url: scenario.url ?? (scenario.path ? url.replace('/graphql', scenario.path) : url),
       method: 'POST',
       connections: CONNECTIONS,
       duration,
       headers: { 'content-type': 'application/json', ...scenario.headers },
       body: scenario.body ?? JSON.stringify({ query: scenario.query }),
+      // autocannon calls a request's setupRequest before each send; a top-level one is ignored.
+      ...(perRequest
+        ? {
+            requests: [
+              {
+                setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, authorization: perRequest() } }),
+              },
+            ],
+          }
+        : {}),
     });
     log.level = 'silent';
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    const expected = scenario.status ?? 200;
+    const answered = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => Number(status) !== expected);
+    if (answered.length > 0 || result.errors > 0) throw new Error(`${scenario.name}: answers other than ${expected}: ${JSON.stringify(answered)}, ${result.errors} errors`);
     return {
       name: scenario.name,
       rps: result.requests.average,
@@ -100,21 +149,26 @@ async function main(): Promise<void> {
   };
 
   // Warm-up, so the JIT and the connection pool are the same for every scenario.
-  for (const scenario of [baseline, ...scenarios]) await run(scenario, 1);
-  // The baseline runs before and after, and the mean of both is the reference.
+  for (const scenario of [ceiling, baseline, ...scenarios]) await run(scenario, 1);
+  // The ceiling and idgraph's anonymous case run before and after; the mean of the ceiling's two runs is the reference.
+  const ceilingFirst = await run(ceiling);
   const first = await run(baseline);
   const measured = [];
   for (const scenario of scenarios) measured.push(await run(scenario));
   const last = await run(baseline);
-  const reference = (first.rps + last.rps) / 2;
+  const ceilingLast = await run(ceiling);
+  const reference = (ceilingFirst.rps + ceilingLast.rps) / 2;
+  const referenceP99 = (ceilingFirst.p99 + ceilingLast.p99) / 2;
 
-  const rows = [first, ...measured, last].map((row) => ({
+  const rows = [ceilingFirst, first, ...measured, last, ceilingLast].map((row) => ({
     scenario: row.name,
     'req/s': row.rps.toFixed(0),
     'p50 ms': row.p50,
     'p99 ms': row.p99,
-    'ratio to baseline': (row.rps / reference).toFixed(2),
-    'SQL per request': row.sqlPerRequest.toFixed(2),
+    'ratio to ceiling': (row.rps / reference).toFixed(2),
+    'p99 to ceiling': (row.p99 / referenceP99).toFixed(2),
+    // The ceiling is not idgraph: idgraph's statement counter says nothing of it.
+    'SQL per request': row.name === ceiling.name ? '-' : row.sqlPerRequest.toFixed(2),
   }));
   console.log(`idgraph bench: ${SECONDS}s per scenario, ${CONNECTIONS} connections, ${os.cpus().length} cores`);
   console.table(rows);
@@ -129,6 +183,7 @@ async function main(): Promise<void> {
     `access log, { __typename } in ${SECONDS} alternating rounds of 1 s: LOG_LEVEL=info ${(served.info / served.silent).toFixed(2)}, LOG_LEVEL=debug ${(served.debug / served.silent).toFixed(2)} of the throughput with logging off`,
   );
 
+  await ceilingServer.stop();
   await app.close();
   await new Promise<void>((resolve) => httpServer.close(() => resolve()));
   logFile.flushSync();
