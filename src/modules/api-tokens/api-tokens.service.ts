@@ -108,9 +108,14 @@ function ownedBy(token: Pick<ApiTokenEntity, 'ownerUserId' | 'ownerServiceUserId
   return principal.kind === 'USER' ? token.ownerUserId === principal.id : token.ownerServiceUserId === principal.id;
 }
 
-/** What `apiToken(id)` and the organization's token list show: OWNER and ADMIN every token, others their own, all with apiTokens.read. */
-export function canRead(access: OrgAccess, principal: Principal, token: Pick<ApiTokenEntity, 'ownerUserId' | 'ownerServiceUserId'>): boolean {
-  return has(access.rights, 'apiTokens.read') && (access.tokenScope === 'all' || ownedBy(token, principal));
+/** Whether a caller whose role has this token scope sees the token: OWNER and ADMIN every token of the organization, others their own. */
+function sees(tokenScope: OrgAccess['tokenScope'], principal: Principal, token: TokenOwnerRef): boolean {
+  return tokenScope === 'all' || ownedBy(token, principal);
+}
+
+/** What `apiToken(id)` and the organization's token list show: the tokens the caller sees, with apiTokens.read. */
+export function canRead(access: OrgAccess, principal: Principal, token: TokenOwnerRef): boolean {
+  return has(access.rights, 'apiTokens.read') && sees(access.tokenScope, principal, token);
 }
 
 function checkDescription(description: string | null | undefined): string | null {
@@ -143,7 +148,7 @@ export class ApiTokensService {
     const token = await ctx.loaders.apiToken.load(id);
     if (!token) throw notFound('API token');
     const access = await this.access(ctx, token.organizationId);
-    if (access.tokenScope !== 'all' && !ownedBy(token, ctx.principal!)) throw notFound('API token');
+    if (!sees(access.tokenScope, ctx.principal!, token)) throw notFound('API token');
     return token;
   }
 
@@ -287,7 +292,9 @@ export class ApiTokensService {
     const access = await this.access(ctx, token.organizationId);
     if (!has(access.rights, right)) throw forbidden(`missing right ${right}`, { right });
     // A service user's token acts with its role: managing one is within the ceiling of that role.
-    assertWithinCeiling(callerOf(ctx.principal!, access.rights), { roles: (await this.ownerStanding(ctx, token)).actingAs });
+    if (token.ownerServiceUserId) {
+      assertWithinCeiling(callerOf(ctx.principal!, access.rights), { roles: (await this.ownerStanding(ctx, token)).actingAs });
+    }
     return { token, access };
   }
 
@@ -314,7 +321,7 @@ export class ApiTokensService {
   ): Promise<{ token: ApiTokenEntity; caller: Caller; owner: OwnerStanding }> {
     const { caller, role } = await lockForCaller(manager, ctx, seen.organizationId, right);
     const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
-    if (!token || !this.visibleTo(role, ctx, token)) throw notFound('API token');
+    if (!token || !sees(ROLE_TABLE[role].tokenScope, ctx.principal!, token)) throw notFound('API token');
     if (token.revokedAt) throw conflict('the token is revoked');
     return { token, caller, owner: await this.ownerStanding(ctx, token, manager) };
   }
@@ -436,16 +443,11 @@ export class ApiTokensService {
       // A caller removed or demoted while the request ran revokes only what their standing now allows.
       const { caller, role } = await lockForCaller(manager, ctx, seen.organizationId, 'apiTokens.delete');
       const token = await manager.findOneBy(ApiTokenEntity, { id: seen.id });
-      if (!token || !this.visibleTo(role, ctx, token)) throw notFound('API token');
+      if (!token || !sees(ROLE_TABLE[role].tokenScope, ctx.principal!, token)) throw notFound('API token');
       if (token.revokedAt) return token;
       assertWithinCeiling(caller, { roles: (await this.ownerStanding(ctx, token, manager)).actingAs });
       return this.revokeIn(manager, ctx, token, 'revoked', AuditEventType.API_TOKEN_REVOKED, {});
     });
-  }
-
-  /** Whether a caller of this role sees the token: OWNER and ADMIN every token, others their own. */
-  private visibleTo(role: OrganizationRole, ctx: RequestContext, token: ApiTokenEntity): boolean {
-    return ROLE_TABLE[role].tokenScope === 'all' || ownedBy(token, ctx.principal!);
   }
 
   private async revokeIn(
