@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
+import type { Credentials } from './credentials/credentials';
 import { createContextFactory, type RequestContext } from './context';
 import type { DatabaseAvailability } from './db/availability';
 import { createDataSource, migrate } from './db/data-source';
@@ -121,6 +122,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       })
     : undefined;
   let metricsServer: MetricsServer | undefined;
+  let credentials: Credentials | undefined;
   try {
     await dataSource.initialize();
     availability.watch(dataSource);
@@ -135,13 +137,11 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     const keyReloader = config.jwt.privateKeys ? undefined : new SigningKeyReloader(dataSource, (keys) => jwts.replaceKeys(keys), config.jwt.keyReloadSeconds, log);
     if (keyReloader) jwts.reloadOnUnknownKid(() => keyReloader.reloadForUnknownKid());
     const services = createServices({ dataSource, config, log, jwts, now, redis });
-    const authenticator = new Authenticator(services.users, services.sessions, services.rateLimits, config.tokenPrefix, {
-      prefixed: (token, origin) => services.apiTokens.verify(token, origin),
-      jwt: (token) => services.personalAccessTokens.authenticate(token),
-    });
+    credentials = services.credentials;
+    const authenticator = new Authenticator(services.credentials, services.rateLimits, config.tokenPrefix);
     const notifier = new ExpiryNotifier(dataSource, services.mailer, { intervalSeconds: config.expiryNotificationIntervalSeconds }, log);
     const metrics = new Metrics({ processMetrics: config.metrics.port !== 0, pool: poolStats(dataSource) });
-    metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier });
+    metrics.observe({ authenticator, rateLimits: services.rateLimits, tokenUsage: services.tokenUsage, notifier, credentialCache: services.credentials.cache });
     if (config.metrics.port !== 0) {
       try {
         metricsServer = await startMetricsServer(metrics.registry, config.metrics);
@@ -153,6 +153,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       }
     }
     // Timers start once nothing left can fail the start, so a failed start leaves none behind.
+    await services.credentials.start();
     keyReloader?.start();
     notifier.start();
     const limits = graphqlLimits(config);
@@ -253,6 +254,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
           if (cutOff > 0) log.warn({ requests: cutOff }, 'requests still running at the shutdown deadline were cut off');
         });
         await step('graphql', () => apollo.stop());
+        await step('credential cache', () => services.credentials.stop());
         await step('token usage', () => services.tokenUsage.stop());
         await step('database pool', () => dataSource.destroy());
         await step('metrics', async () => metricsServer?.close());
@@ -261,6 +263,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
       },
     };
   } catch (error) {
+    await credentials?.stop();
     await metricsServer?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
     redis?.disconnect();

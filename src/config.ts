@@ -72,6 +72,8 @@ const environment = z.object({
   INTROSPECTION_FAILURE_RATE_LIMIT: integer(1, 1_000_000).default(600),
   INTROSPECTION_FAILURE_RATE_WINDOW_SECONDS: integer(1, 86_400).default(60),
   TOKEN_USAGE_FLUSH_SECONDS: integer(1, 3600).default(5),
+  CREDENTIAL_CACHE_MAX: integer(0, 10_000_000).default(100_000),
+  CREDENTIAL_CACHE_TTL_SECONDS: integer(1, 3600).default(60),
   EXPIRY_NOTIFICATION_INTERVAL_SECONDS: integer(0, 86_400).default(3600),
   SMTP_URL: optionalUrl(['smtp', 'smtps']),
   SMTP_FROM: z.string().trim().min(3).default('idgraph <no-reply@localhost>'),
@@ -131,6 +133,11 @@ export type Config = {
   /** Introspections that found no such credential, per introspecting principal. */
   introspectionFailureRateLimit: { points: number; windowSeconds: number };
   tokenUsageFlushSeconds: number;
+  /**
+   * The verified-credential cache: at most `max` entries (0 turns it off), none
+   * kept longer than `ttlSeconds` even if an invalidation were lost.
+   */
+  credentialCache: { max: number; ttlSeconds: number };
   /** 0 turns the in-process expiry notification job off. */
   expiryNotificationIntervalSeconds: number;
   smtpUrl: string | undefined;
@@ -206,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspectionRateLimit: { points: e.INTROSPECTION_RATE_LIMIT, windowSeconds: e.INTROSPECTION_RATE_WINDOW_SECONDS },
     introspectionFailureRateLimit: { points: e.INTROSPECTION_FAILURE_RATE_LIMIT, windowSeconds: e.INTROSPECTION_FAILURE_RATE_WINDOW_SECONDS },
     tokenUsageFlushSeconds: e.TOKEN_USAGE_FLUSH_SECONDS,
+    credentialCache: { max: e.CREDENTIAL_CACHE_MAX, ttlSeconds: e.CREDENTIAL_CACHE_TTL_SECONDS },
     expiryNotificationIntervalSeconds: e.EXPIRY_NOTIFICATION_INTERVAL_SECONDS,
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,

@@ -54,7 +54,14 @@ export const serviceUnavailable = (retryAfter = RETRY_AFTER_SECONDS) =>
 export type AuthFailure = 'missing' | 'invalid_request' | 'invalid_token';
 
 /** Why a presented credential was refused, as the metrics count it. */
-export type CredentialRefusal = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'policy';
+export type CredentialRefusal =
+  | 'malformed'
+  | 'unknown'
+  | 'revoked'
+  | 'expired'
+  | 'policy'
+  /** A secret that regeneration replaced, presented after its grace period. */
+  | 'replaced';
 
 export class AuthenticationError extends DomainError {
   constructor(

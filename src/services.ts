@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { RateLimits } from './common/rate-limits';
 import type { Config } from './config';
+import { Credentials } from './credentials/credentials';
 import type { Logger } from './logger';
 import { Mailer } from './mail/mailer';
 import { ApiTokensService } from './modules/api-tokens/api-tokens.service';
@@ -26,9 +27,20 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
   const sessions = new SessionsService(dataSource, config);
   const tokenUsage = new TokenUsageRecorder(dataSource, config.tokenUsageFlushSeconds, log);
   const users = new UsersService(dataSource, sessions, rateLimits, audit);
-  const apiTokens = new ApiTokensService(dataSource, audit, rateLimits, tokenUsage, config.tokenPrefix, now);
-  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
+  const apiTokens = new ApiTokensService(dataSource, audit, rateLimits, config.tokenPrefix, now);
+  const credentials = new Credentials({
+    dataSource,
+    jwts,
+    usage: tokenUsage,
+    tokenPrefix: config.tokenPrefix,
+    cache: config.credentialCache,
+    now,
+    log,
+    onReplacedSecret: (token, origin) => apiTokens.revokeReused(token, origin),
+  });
+  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, credentials.accessTokens, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
   return {
+    credentials,
     audit,
     mailer,
     rateLimits,
@@ -36,7 +48,7 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
     tokenUsage,
     apiTokens,
     personalAccessTokens,
-    introspection: new IntrospectionService(apiTokens, personalAccessTokens, users, config.tokenPrefix, rateLimits),
+    introspection: new IntrospectionService(credentials, config.tokenPrefix, rateLimits),
     tokenPolicies: new TokenPolicyService(dataSource, audit),
     users,
     organizations: new OrganizationsService(dataSource, audit),

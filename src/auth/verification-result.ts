@@ -1,9 +1,9 @@
-import { AuthenticationError, DomainError, ErrorCode } from '../errors';
+import { AuthenticationError, DomainError, ErrorCode, type CredentialRefusal } from '../errors';
 import { parseAuthorizationHeader } from './authorization-header';
 import { CredentialKind } from './principal';
 
 /** What the check of a presented credential decided, as the metrics and the access log name it. */
-export type VerificationResult = 'ok' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'policy' | 'rate_limited';
+export type VerificationResult = 'ok' | CredentialRefusal | 'rate_limited';
 
 /** A credential's kind in metric labels and log lines; `unrecognized` for a header that names no kind idgraph knows. */
 export type CredentialLabel = 'user_key' | 'session' | 'api_token' | 'access_token' | 'unrecognized';

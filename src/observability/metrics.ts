@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Authenticator } from '../auth/authenticator';
 import type { RateLimits } from '../common/rate-limits';
+import type { CredentialCache } from '../credentials/credential-cache';
 import type { ExpiryNotifier } from '../modules/api-tokens/expiry-notifier';
 import type { TokenUsageRecorder } from '../modules/api-tokens/token-usage';
 import type { PoolStats } from './pool-stats';
@@ -77,6 +78,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly credentialCacheLookups = new Counter({
+    name: 'idgraph_credential_cache_lookups_total',
+    help: 'Lookups of a credential in the verified-credential cache, by result (hit, miss: read from the database).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   private readonly tokenUsageRowsWritten = new Counter({
     name: 'idgraph_token_usage_rows_written_total',
     help: 'API token rows updated by token usage writes.',
@@ -100,7 +108,31 @@ export class Metrics {
   }
 
   /** Subscribes to what the app's parts report: credential checks, rate-limit refusals, the background jobs. */
-  observe(parts: { authenticator: Authenticator; rateLimits: RateLimits; tokenUsage: TokenUsageRecorder; notifier: ExpiryNotifier }): void {
+  observe(parts: {
+    authenticator: Authenticator;
+    rateLimits: RateLimits;
+    tokenUsage: TokenUsageRecorder;
+    notifier: ExpiryNotifier;
+    credentialCache: CredentialCache;
+  }): void {
+    const cache = parts.credentialCache;
+    cache.onLookup = (hit) => this.credentialCacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+    new Gauge({
+      name: 'idgraph_credential_cache_entries',
+      help: 'Entries the verified-credential cache holds.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.size);
+      },
+    });
+    new Gauge({
+      name: 'idgraph_credential_cache_bypassed',
+      help: '1 while the verified-credential cache is bypassed (turned off, or its invalidation listener is not subscribed).',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.bypassed ? 1 : 0);
+      },
+    });
     parts.authenticator.onVerification = (kind, result) => this.credentialVerifications.inc({ kind, result });
     parts.rateLimits.onRefusal = (limit) => this.rateLimitRefusals.inc({ limit });
     parts.tokenUsage.onFlush = (written) => {

@@ -4,8 +4,6 @@ import { isId } from '../../common/ids';
 import { ApiTokenEntity } from '../../modules/api-tokens/api-token.entity';
 import { ApiTokensService } from '../../modules/api-tokens/api-tokens.service';
 import { VISIBLE_PREFIX_LENGTH } from '../../modules/api-tokens/token-format';
-import { TokenUsageRecorder } from '../../modules/api-tokens/token-usage';
-import { createLogger } from '../../logger';
 import { operatorAudit, operatorContext, operatorRateLimits } from '../operator';
 import { CliError, configFromEnvironment, EXIT, output, printJson, withDatabase } from '../runtime';
 
@@ -49,8 +47,7 @@ export async function runRevokeToken(reference: string, options: Options): Promi
   const { token, alreadyRevoked } = await withDatabase(config, async (dataSource) => {
     const found = await findToken(dataSource, reference);
     if (found.revokedAt) return { token: found, alreadyRevoked: true };
-    const usage = new TokenUsageRecorder(dataSource, 3600, createLogger('silent'));
-    const apiTokens = new ApiTokensService(dataSource, operatorAudit(dataSource), operatorRateLimits, usage, config.tokenPrefix);
+    const apiTokens = new ApiTokensService(dataSource, operatorAudit(dataSource), operatorRateLimits, config.tokenPrefix);
     return { token: await apiTokens.revoke(operatorContext(dataSource), found.id), alreadyRevoked: false };
   });
   const summary = {

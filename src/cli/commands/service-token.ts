@@ -4,10 +4,8 @@ import { rightsIn } from '../../auth/rights';
 import { isId } from '../../common/ids';
 import { DomainError, ErrorCode } from '../../errors';
 import { ApiTokensService } from '../../modules/api-tokens/api-tokens.service';
-import { TokenUsageRecorder } from '../../modules/api-tokens/token-usage';
 import { OrganizationEntity } from '../../modules/organizations/organization.entity';
 import { ServiceUserEntity } from '../../modules/service-users/service-user.entity';
-import { createLogger } from '../../logger';
 import { operatorAudit, operatorContext, operatorRateLimits } from '../operator';
 import { parseRights } from '../rights-syntax';
 import { CliError, configFromEnvironment, EXIT, output, printJson, withDatabase } from '../runtime';
@@ -66,8 +64,7 @@ export async function runServiceToken(options: Options): Promise<number> {
   const created = await withDatabase(config, async (dataSource) => {
     const organization = await organizationOf(dataSource.manager, options.org);
     const serviceUser = await serviceUserOf(dataSource.manager, organization.id, options.serviceUser);
-    const usage = new TokenUsageRecorder(dataSource, 3600, createLogger('silent'));
-    const apiTokens = new ApiTokensService(dataSource, operatorAudit(dataSource), operatorRateLimits, usage, config.tokenPrefix);
+    const apiTokens = new ApiTokensService(dataSource, operatorAudit(dataSource), operatorRateLimits, config.tokenPrefix);
     return apiTokens.create(operatorContext(dataSource), {
       organizationId: organization.id,
       serviceUserId: serviceUser.id,

@@ -1,14 +1,15 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { OrgAccess } from '../../auth/access';
 import { assertWithinCeiling, callerOf, type Caller, type Yield } from '../../auth/ceiling';
-import { CredentialKind, type Principal, type PrincipalServiceUser, type PrincipalUser } from '../../auth/principal';
+import type { Principal } from '../../auth/principal';
+import type { Origin } from '../../credentials/verification';
 import { exceeding, has, NO_RIGHTS, rightsOfRole, ROLE_TABLE, type OrganizationRole, type Right, type RightSet } from '../../auth/rights';
 import { sha256 } from '../../auth/secrets';
 import { checkId } from '../../common/ids';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
-import { AuthenticationError, badInput, conflict, forbidden, notFound } from '../../errors';
+import { badInput, conflict, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditActor, type AuditOrigin, type AuditService } from '../audit/audit.service';
 import { MembershipEntity, MembershipStatus } from '../organizations/membership.entity';
 import { lockForCaller } from '../organizations/organization-lock';
@@ -19,7 +20,6 @@ import { policyViolation } from './expiration-policy';
 import { RetiredSecretEntity } from './retired-secret.entity';
 import { TokenExpirationPolicyEntity } from './token-expiration-policy.entity';
 import { generateApiToken, isWellFormedApiToken, VISIBLE_PREFIX_LENGTH } from './token-format';
-import type { TokenUsageRecorder } from './token-usage';
 
 export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 
@@ -61,49 +61,6 @@ type OwnerStanding = { exists: boolean; rights: RightSet; actingAs: Organization
 
 export type ApiTokenFilter = { ownerUserId?: string | null; ownerServiceUserId?: string | null; state?: 'ACTIVE' | 'REVOKED' | 'ALL' | null };
 
-/** A token with what verification needs about its owner and organization, read in one statement. */
-type TokenForVerification = Pick<ApiTokenEntity, 'id' | 'organizationId' | 'rights' | 'expiresAt' | 'revokedAt' | 'createdAt'> & {
-  user: PrincipalUser | null;
-  serviceUser: PrincipalServiceUser | null;
-  memberRole: OrganizationRole | null;
-  policy: Pick<TokenExpirationPolicyEntity, 'requireExpiration' | 'maxLifetimeDays'> | null;
-};
-
-/**
- * Plain SQL on the hottest path: one indexed lookup, and no entity hydration
- * of a five-table join. Selected columns only: never a digest or a hash.
- */
-const VERIFICATION_SQL = `
-  SELECT t.id, t."organizationId", t.rights, t."expiresAt", t."revokedAt", t."createdAt",
-         u.id AS "userId", u.email AS "userEmail", u.name AS "userName", u."isActive" AS "userIsActive", u."createdAt" AS "userCreatedAt",
-         su.id AS "serviceUserId", su.name AS "serviceUserName", su.role AS "serviceUserRole",
-         su."createdById" AS "serviceUserCreatedById", su."createdAt" AS "serviceUserCreatedAt",
-         m.role AS "memberRole", p."requireExpiration", p."maxLifetimeDays"
-    FROM api_tokens t
-    LEFT JOIN users u ON u.id = t."ownerUserId"
-    LEFT JOIN service_users su ON su.id = t."ownerServiceUserId"
-    LEFT JOIN memberships m ON m."organizationId" = t."organizationId" AND m."userId" = t."ownerUserId" AND m.status = 'ACTIVE'
-    LEFT JOIN token_expiration_policies p ON p."organizationId" = t."organizationId"
-   WHERE`;
-
-function toVerification(row: Record<string, any> | undefined): TokenForVerification | null {
-  if (!row) return null;
-  return {
-    id: row.id,
-    organizationId: row.organizationId,
-    rights: row.rights,
-    expiresAt: row.expiresAt,
-    revokedAt: row.revokedAt,
-    createdAt: row.createdAt,
-    user: row.userId ? { id: row.userId, email: row.userEmail, name: row.userName, isActive: row.userIsActive, createdAt: row.userCreatedAt } : null,
-    serviceUser: row.serviceUserId
-      ? { id: row.serviceUserId, name: row.serviceUserName, role: row.serviceUserRole, organizationId: row.organizationId, createdById: row.serviceUserCreatedById, createdAt: row.serviceUserCreatedAt }
-      : null,
-    memberRole: row.memberRole,
-    policy: row.requireExpiration === null ? null : { requireExpiration: row.requireExpiration, maxLifetimeDays: row.maxLifetimeDays },
-  };
-}
-
 function ownedBy(token: Pick<ApiTokenEntity, 'ownerUserId' | 'ownerServiceUserId'>, principal: Principal): boolean {
   return principal.kind === 'USER' ? token.ownerUserId === principal.id : token.ownerServiceUserId === principal.id;
 }
@@ -130,7 +87,6 @@ export class ApiTokensService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly rateLimits: RateLimits,
-    private readonly usage: TokenUsageRecorder,
     private readonly tokenPrefix: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -502,82 +458,19 @@ export class ApiTokensService {
     });
   }
 
-  // ----- verification
-
-  private async verificationRow(where: 'digest' | 'id', value: Buffer | string): Promise<TokenForVerification | null> {
-    const [row] = await this.dataSource.query(`${VERIFICATION_SQL} ${where === 'digest' ? 't."secretDigest"' : 't.id'} = $1`, [value]);
-    return toVerification(row);
-  }
-
   /**
-   * The Bearer verifier for API tokens: the format check costs no query; a
-   * well-formed token costs one indexed lookup by digest that also reads the
-   * owner's membership and the organization's policy.
+   * A secret replaced by regeneration was presented after its grace period:
+   * whoever holds it may have copied it before it was replaced, so the token
+   * that replaced it is revoked too (audited as reuse detected).
    */
-  async verify(secret: string, origin: { clientAddress: string; userAgent: string | null }, options: { recordUse: boolean } = { recordUse: true }): Promise<Principal> {
-    if (!isWellFormedApiToken(secret, this.tokenPrefix)) throw new AuthenticationError('invalid_token', 'invalid token format', true);
-    const digest = sha256(secret);
-    const current = await this.verificationRow('digest', digest);
-    const verified = current ? { token: current, graceEndsAt: null } : await this.verifyRetired(digest, origin);
-    const principal = this.principalOf(verified.token, verified.graceEndsAt);
-    if (options.recordUse) this.usage.record(verified.token.id, origin.clientAddress);
-    return principal;
-  }
-
-  /** A replaced secret: still valid during its grace period; after it, its use revokes the token that replaced it. */
-  private async verifyRetired(digest: Buffer, origin: { clientAddress: string; userAgent: string | null }): Promise<{ token: TokenForVerification; graceEndsAt: Date }> {
-    const retired = await this.dataSource.getRepository(RetiredSecretEntity).findOneBy({ secretDigest: digest });
-    if (!retired) throw new AuthenticationError('invalid_token', 'invalid or expired token');
-    if (retired.graceEndsAt.getTime() > this.now().getTime()) {
-      const token = await this.verificationRow('id', retired.apiTokenId);
-      if (token) return { token, graceEndsAt: retired.graceEndsAt };
-    } else {
-      await this.dataSource.transaction(async (manager) => {
-        const token = await manager.findOneBy(ApiTokenEntity, { id: retired.apiTokenId });
-        if (!token || token.revokedAt) return;
-        await this.revokeIn(manager, { principal: null, ...origin }, token, 'reuse_detected', AuditEventType.API_TOKEN_REUSE_DETECTED, {
-          actor: { kind: 'ANONYMOUS' },
-          changes: { retiredAt: retired.retiredAt, graceEndedAt: retired.graceEndsAt },
-        });
+  async revokeReused(token: { id: string; replaced: { retiredAt: Date; graceEndsAt: Date } }, origin: Origin): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const current = await manager.findOneBy(ApiTokenEntity, { id: token.id });
+      if (!current || current.revokedAt) return;
+      await this.revokeIn(manager, { principal: null, ...origin }, current, 'reuse_detected', AuditEventType.API_TOKEN_REUSE_DETECTED, {
+        actor: { kind: 'ANONYMOUS' },
+        changes: { retiredAt: token.replaced.retiredAt, graceEndedAt: token.replaced.graceEndsAt },
       });
-    }
-    throw new AuthenticationError('invalid_token', 'invalid or expired token: this secret was replaced by regeneration', false, 'revoked');
-  }
-
-  /**
-   * A replaced secret in its grace period acts as the token until the grace
-   * ends, and is marked so: it may keep a deployment running while it rolls
-   * over, not create or regenerate tokens (the ceiling refuses it).
-   */
-  private principalOf(token: TokenForVerification, graceEndsAt: Date | null): Principal {
-    const replaced = graceEndsAt ? ({ replaced: true } as const) : {};
-    const expiresAt = graceEndsAt && (!token.expiresAt || graceEndsAt < token.expiresAt) ? graceEndsAt : token.expiresAt;
-    if (token.revokedAt) throw new AuthenticationError('invalid_token', 'token revoked', false, 'revoked');
-    if (token.expiresAt && token.expiresAt.getTime() <= this.now().getTime()) throw new AuthenticationError('invalid_token', 'token expired', false, 'expired');
-    const violation = policyViolation(token.policy, token);
-    if (violation) throw new AuthenticationError('invalid_token', `token refused by the organization's policy: ${violation.message}`, false, 'policy');
-    if (token.serviceUser) {
-      const serviceUser = token.serviceUser;
-      return {
-        kind: 'SERVICE_USER',
-        id: serviceUser.id,
-        serviceUser,
-        credential: CredentialKind.API_TOKEN,
-        scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: serviceUser.role, ...replaced },
-        expiresAt,
-      };
-    }
-    const user = token.user;
-    if (!user || !user.isActive || !token.memberRole) {
-      throw new AuthenticationError('invalid_token', 'invalid or expired token: its owner is no longer in the organization', false, 'revoked');
-    }
-    return {
-      kind: 'USER',
-      id: user.id,
-      user,
-      credential: CredentialKind.API_TOKEN,
-      scope: { organizationId: token.organizationId, tokenId: token.id, rights: token.rights, role: token.memberRole, ...replaced },
-      expiresAt,
-    };
+    });
   }
 }

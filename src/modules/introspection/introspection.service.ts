@@ -3,10 +3,8 @@ import { has, rightsOfRole, type RightSet } from '../../auth/rights';
 import { USER_KEY_PATTERN } from '../../auth/secrets';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
-import { AuthenticationError, forbidden } from '../../errors';
-import type { ApiTokensService } from '../api-tokens/api-tokens.service';
-import type { PersonalAccessTokensService } from '../personal-access-tokens/personal-access-tokens.service';
-import type { UsersService } from '../users/users.service';
+import type { Credentials } from '../../credentials/credentials';
+import { forbidden } from '../../errors';
 import { MembershipStatus, type MembershipEntity } from '../organizations/membership.entity';
 
 /** An invitation is no membership yet: it widens nothing the caller may learn. */
@@ -35,9 +33,7 @@ const INACTIVE: Introspection = { active: false };
  */
 export class IntrospectionService {
   constructor(
-    private readonly apiTokens: ApiTokensService,
-    private readonly personalAccessTokens: PersonalAccessTokensService,
-    private readonly users: UsersService,
+    private readonly credentials: Pick<Credentials, 'userKeys' | 'apiTokens' | 'accessTokens'>,
     private readonly tokenPrefix: string,
     private readonly rateLimits: RateLimits,
   ) {}
@@ -72,35 +68,31 @@ export class IntrospectionService {
   }
 
   private async answer(ctx: RequestContext, token: string, organizations: Set<string>): Promise<Introspection> {
-    const origin = { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent };
-    try {
-      if (token.startsWith(this.tokenPrefix)) {
-        // Asking about a token is not using it: lastUsedAt stays the bearer's.
-        const principal = await this.apiTokens.verify(token, origin, { recordUse: false });
-        const scope = principal.scope!;
-        if (!organizations.has(scope.organizationId)) return INACTIVE;
-        const row = await ctx.loaders.apiToken.load(scope.tokenId);
-        const rights = scope.rights & rightsOfRole(scope.role);
-        return { active: true, kind: CredentialKind.API_TOKEN, subject: principal, organizationId: scope.organizationId, rights, expiresAt: row?.expiresAt ?? null };
-      }
-      let principal: Principal;
-      let expiresAt: Date | null = null;
-      if (USER_KEY_PATTERN.test(token)) {
-        const user = await this.users.authenticateUserKey(token);
-        principal = { kind: 'USER', id: user.id, user, credential: CredentialKind.USER_KEY };
-      } else {
-        const result = await this.personalAccessTokens.check(token);
-        if (!result.valid) return INACTIVE;
-        principal = { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN };
-        expiresAt = result.expiresAt;
-      }
-      const memberships = (await ctx.loaders.membershipsOfUser.load(principal.id)).filter(isActive);
-      const shared = principal.id === ctx.principal!.id || memberships.some((membership) => organizations.has(membership.organizationId));
-      if (!shared) return INACTIVE;
-      return { active: true, kind: principal.credential, subject: principal, organizationId: null, rights: null, expiresAt };
-    } catch (error) {
-      if (error instanceof AuthenticationError) return error.refusal === 'unknown' ? { active: false, unknown: true } : INACTIVE;
-      throw error;
+    if (token.startsWith(this.tokenPrefix)) {
+      // Asking about a token is not using it: lastUsedAt stays the bearer's.
+      const found = await this.credentials.apiTokens.verify(token, { clientAddress: ctx.clientAddress, userAgent: ctx.userAgent }, { recordUse: false });
+      if (!found.ok) return found.reason === 'unknown' ? { active: false, unknown: true } : INACTIVE;
+      const principal = found.principal;
+      const scope = principal.scope!;
+      if (!organizations.has(scope.organizationId)) return INACTIVE;
+      const row = await ctx.loaders.apiToken.load(scope.tokenId);
+      const rights = scope.rights & rightsOfRole(scope.role);
+      return { active: true, kind: CredentialKind.API_TOKEN, subject: principal, organizationId: scope.organizationId, rights, expiresAt: row?.expiresAt ?? null };
     }
+    let principal: Principal;
+    if (USER_KEY_PATTERN.test(token)) {
+      const found = await this.credentials.userKeys.verify(token);
+      if (!found.ok) return found.reason === 'unknown' ? { active: false, unknown: true } : INACTIVE;
+      principal = found.principal;
+    } else {
+      // An access token is refused for its signature before any lookup: no guess of one can come close.
+      const found = await this.credentials.accessTokens.verify(token);
+      if (!found.ok) return INACTIVE;
+      principal = found.principal;
+    }
+    const memberships = (await ctx.loaders.membershipsOfUser.load(principal.id)).filter(isActive);
+    const shared = principal.id === ctx.principal!.id || memberships.some((membership) => organizations.has(membership.organizationId));
+    if (!shared) return INACTIVE;
+    return { active: true, kind: principal.credential, subject: principal, organizationId: null, rights: null, expiresAt: principal.expiresAt ?? null };
   }
 }

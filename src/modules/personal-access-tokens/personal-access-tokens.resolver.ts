@@ -45,7 +45,7 @@ export class PersonalAccessTokensResolver {
   async verifyAccessToken(@Arg('input') input: VerifyAccessTokenInput, @Ctx() ctx: RequestContext): Promise<VerifyAccessTokenPayload> {
     await ctx.services.rateLimits.consumeTokenEndpoint(ctx.clientAddress);
     const result = await ctx.services.personalAccessTokens.check(input.token);
-    return result.valid ? { valid: true, reason: null } : { valid: false, reason: result.reason };
+    return result.ok ? { valid: true, reason: null } : { valid: false, reason: result.detail ?? result.message };
   }
 }
 

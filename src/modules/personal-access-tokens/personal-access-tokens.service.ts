@@ -1,30 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { CredentialKind, isAccountCredential, type Principal } from '../../auth/principal';
-import { isId } from '../../common/ids';
+import { isAccountCredential } from '../../auth/principal';
+import type { AccessTokenVerifier } from '../../credentials/access-token-verifier';
+import type { Verification } from '../../credentials/verification';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
-import { AuthenticationError, badInput, DomainError, ErrorCode, forbidden, notFound, type CredentialRefusal } from '../../errors';
-import type { UserEntity } from '../users/user.entity';
+import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
-import { JwtRefusal, type Jwts } from './jwts';
+import type { Jwts } from './jwts';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
 const DAY_MS = 86_400_000;
-export const PAT_USED_DIRECTLY = 'a personal access token cannot be used directly: exchange it with refreshAccessToken first';
-
-/** The refusals of an access token that are not "unknown" (bad signature, unknown key or PAT, wrong claims). */
-const REFUSALS: Record<string, CredentialRefusal> = {
-  'malformed token': 'malformed',
-  'token expired': 'expired',
-  'personal access token expired': 'expired',
-  'personal access token revoked': 'revoked',
-  'the user is inactive': 'revoked',
-};
-
-type PatWithUser = PersonalAccessTokenEntity & { user: UserEntity };
 
 /**
  * Personal access tokens (long-lived JWTs, `token_type: refresh`) exchanged
@@ -36,6 +24,7 @@ export class PersonalAccessTokensService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly jwts: Jwts,
+    private readonly accessTokens: AccessTokenVerifier,
     private readonly rateLimits: RateLimits,
     private readonly maxLifetimeDays: number,
     private readonly audit: AuditService,
@@ -96,57 +85,18 @@ export class PersonalAccessTokensService {
     return { ...pat, revokedAt };
   }
 
-  /** The PAT and its user in one statement (findOne with relations would take two). */
-  private async patOf(jti: string): Promise<PatWithUser | null> {
-    if (!isId(jti)) return null;
-    return (await this.pats.createQueryBuilder('p').innerJoinAndSelect('p.user', 'u').where('p.jti = :jti', { jti }).getOne()) as PatWithUser | null;
-  }
-
-  private checkPat(pat: PatWithUser | null, sub: string): PatWithUser {
-    if (!pat || pat.userId !== sub) throw new JwtRefusal('unknown personal access token');
-    if (pat.revokedAt) throw new JwtRefusal('personal access token revoked');
-    if (pat.expiresAt && pat.expiresAt.getTime() <= this.now().getTime()) throw new JwtRefusal('personal access token expired');
-    if (!pat.user.isActive) throw new JwtRefusal('the user is inactive');
-    return pat;
-  }
-
   /** The exchange: a live PAT for an access token of ACCESS_TOKEN_TTL_SECONDS. */
   async refresh(clientAddress: string, refresh: string): Promise<{ access: string; expiresAt: Date }> {
     await this.rateLimits.consumeTokenEndpoint(clientAddress);
-    try {
-      const verified = await this.jwts.verify(refresh);
-      if (verified.kind !== 'refresh') throw new JwtRefusal('an access token cannot be refreshed: send the personal access token');
-      const pat = this.checkPat(await this.patOf(verified.jti), verified.sub);
-      const { token, expiresAt } = await this.jwts.signAccess({ sub: pat.userId, pat: pat.jti });
-      await this.pats.update({ id: pat.id }, { lastUsedAt: this.now() });
-      return { access: token, expiresAt };
-    } catch (error) {
-      if (error instanceof JwtRefusal) throw new DomainError(ErrorCode.UNAUTHENTICATED, `refresh refused: ${error.message}`);
-      throw error;
-    }
+    const pat = await this.accessTokens.verifyRefresh(refresh);
+    if ('ok' in pat) throw new DomainError(ErrorCode.UNAUTHENTICATED, `refresh refused: ${pat.detail ?? pat.message}`);
+    const { token, expiresAt } = await this.jwts.signAccess({ sub: pat.userId, pat: pat.jti });
+    await this.pats.update({ id: pat.id }, { lastUsedAt: this.now() });
+    return { access: token, expiresAt };
   }
 
   /** Whether an access token is valid now, and why not: the answer of verifyAccessToken and /api/token/verify. */
-  async check(token: string): Promise<{ valid: true; user: UserEntity; expiresAt: Date } | { valid: false; reason: string }> {
-    try {
-      const verified = await this.jwts.verify(token);
-      if (verified.kind !== 'access') throw new JwtRefusal(PAT_USED_DIRECTLY);
-      const pat = this.checkPat(await this.patOf(verified.pat!), verified.sub);
-      // An access token always carries exp (verify requires it).
-      return { valid: true, user: pat.user, expiresAt: new Date(verified.exp! * 1000) };
-    } catch (error) {
-      if (error instanceof JwtRefusal) return { valid: false, reason: error.message };
-      throw error;
-    }
-  }
-
-  /** The Bearer verifier for JWTs. */
-  async authenticate(token: string): Promise<Principal> {
-    const result = await this.check(token);
-    if (!result.valid) {
-      const message = result.reason === PAT_USED_DIRECTLY ? PAT_USED_DIRECTLY : `invalid or expired token: ${result.reason}`;
-      throw new AuthenticationError('invalid_token', message, false, REFUSALS[result.reason] ?? 'unknown');
-    }
-    return { kind: 'USER', id: result.user.id, user: result.user, credential: CredentialKind.ACCESS_TOKEN, expiresAt: result.expiresAt };
+  check(token: string): Promise<Verification> {
+    return this.accessTokens.verify(token);
   }
 }

@@ -61,7 +61,7 @@ export function tokenEndpoints(pats: PersonalAccessTokensService, rateLimits: Ra
       }
       await rateLimits.consumeTokenEndpoint(clientAddressOf(req));
       const result = await pats.check(token);
-      if (result.valid) res.json({});
+      if (result.ok) res.json({});
       else refuseToken(res);
     }, next),
   );

@@ -29,24 +29,12 @@ export class SessionsService {
     ctx.cookies.set(SESSION_COOKIE, secret, this.config.sessionTtlSeconds);
   }
 
-  /** The live session and its active user for a cookie value, or null. */
-  async resolve(secret: string): Promise<{ sessionId: string; user: UserEntity } | null> {
-    if (!SESSION_SECRET_PATTERN.test(secret)) return null;
-    const session = await this.dataSource
-      .getRepository(SessionEntity)
-      .createQueryBuilder('session')
-      .innerJoinAndSelect('session.user', 'user')
-      .where('session.digest = :digest', { digest: sha256(secret) })
-      .andWhere('session.expiresAt > now()')
-      .andWhere('user.isActive')
-      .getOne();
-    return session?.user ? { sessionId: session.id, user: session.user } : null;
-  }
-
   /** Ends the session the cookie names, whatever credential the request used, and clears the cookie; idempotent. */
   async end(ctx: RequestContext): Promise<void> {
     if (ctx.sessionCookie && SESSION_SECRET_PATTERN.test(ctx.sessionCookie)) {
-      await this.dataSource.getRepository(SessionEntity).delete({ digest: sha256(ctx.sessionCookie) });
+      const digest = sha256(ctx.sessionCookie);
+      // In a transaction: its commit is what tells the credential cache, here before the answer is sent.
+      await this.dataSource.transaction((manager) => manager.delete(SessionEntity, { digest }));
     }
     ctx.cookies.clear(SESSION_COOKIE);
   }

@@ -4,7 +4,7 @@ import { newUserKey, sha256 } from '../../auth/secrets';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
 import { uniqueViolation } from '../../db/errors';
-import { AuthenticationError, DomainError, ErrorCode, conflict, forbidden } from '../../errors';
+import { DomainError, ErrorCode, conflict, forbidden } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import type { SessionsService } from '../sessions/sessions.service';
 import { decoyHash, hashPassword, verifyPassword } from './password';
@@ -74,13 +74,5 @@ export class UsersService {
       await this.audit.record(manager, ctx, { organizationId: null, eventType: AuditEventType.USER_KEY_REGENERATED, targetType: 'user', targetId: principal.id });
     });
     return userKey;
-  }
-
-  /** The active user behind a user key: one indexed lookup by digest. */
-  async authenticateUserKey(key: string): Promise<UserEntity> {
-    const user = await this.users.findOneBy({ userKeyDigest: sha256(key) });
-    if (!user) throw new AuthenticationError('invalid_token', 'invalid or expired token');
-    if (!user.isActive) throw new AuthenticationError('invalid_token', 'invalid token: the user is inactive', false, 'revoked');
-    return user;
   }
 }
