@@ -72,7 +72,6 @@ const TOKENS_OF = `query ($id: ID!) { organization(id: $id) { apiTokens { totalC
 
 const REPLACED = 'invalid or expired token: this secret was replaced by regeneration';
 
-
 describe('API tokens: a change made on A is seen by A at once and by B within the bound', () => {
   it('revokeApiToken', async () => {
     const token = await createApiToken(A, team.owner.auth, { organizationId: team.org.id });
@@ -156,7 +155,7 @@ describe('users and their credentials: a change made on A is seen by A at once a
   it('regenerateUserKey: the old key is refused, the new one accepted', async () => {
     const user = await signUp(A, 'rekey');
     const cost = await warmBoth(user.auth);
-    const { userKey } = (await A.gql(`mutation { regenerateUserKey { userKey } }`, {}, user.auth)).body.data!.regenerateUserKey;
+    const { userKey } = dataOf(await A.gql(`mutation { regenerateUserKey { userKey } }`, {}, user.auth)).regenerateUserKey;
     await seenByBoth(user.auth, refused('invalid or expired token'));
     await seenAtOnce(B, { authorization: `Token ${userKey}` }, accepted);
     expectCacheHits(cost);
@@ -191,7 +190,11 @@ describe('users and their credentials: a change made on A is seen by A at once a
     for (const [, credential] of credentials) costs.push(await warmBoth(credential));
     const since = Date.now();
     await withClient(A.databaseUrl, (client) => client.query(`UPDATE users SET "isActive" = false WHERE id = $1`, [member.id]));
-    for (const [, credential, expectation] of credentials) await seenByBothWithin(credential, expectation, since);
+    for (const [kind, credential, expectation] of credentials) {
+      await seenByBothWithin(credential, expectation, since).catch((error: Error) => {
+        throw new Error(`${kind}: ${error.message}`);
+      });
+    }
     expectCacheHits(...costs);
   });
 });
