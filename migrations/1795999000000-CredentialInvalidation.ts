@@ -131,6 +131,17 @@ export class CredentialInvalidation1795999000000 implements MigrationInterface {
           i := i + 150;
         END LOOP;
       END $$`);
+    // TRUNCATE has no rows to name: everything is forgotten.
+    await queryRunner.query(`
+      CREATE OR REPLACE FUNCTION idgraph_credentials_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('idgraph_credentials', '*');
+        RETURN NULL;
+      END $$`);
+    for (const table of new Set(WATCHED.map((watched) => watched.table))) {
+      await queryRunner.query(`DROP TRIGGER IF EXISTS "${triggerName(table, 'TRUNCATE')}" ON "${table}"`);
+      await queryRunner.query(`CREATE TRIGGER "${triggerName(table, 'TRUNCATE')}" AFTER TRUNCATE ON "${table}" FOR EACH STATEMENT EXECUTE FUNCTION idgraph_credentials_truncate()`);
+    }
     for (const watched of WATCHED) {
       for (const event of watched.events) {
         const transition =
@@ -156,6 +167,10 @@ export class CredentialInvalidation1795999000000 implements MigrationInterface {
         await queryRunner.query(`DROP FUNCTION IF EXISTS ${functionName(watched.table, event)}()`);
       }
     }
+    for (const table of new Set(WATCHED.map((watched) => watched.table))) {
+      await queryRunner.query(`DROP TRIGGER IF EXISTS "${triggerName(table, 'TRUNCATE')}" ON "${table}"`);
+    }
+    await queryRunner.query(`DROP FUNCTION IF EXISTS idgraph_credentials_truncate()`);
     await queryRunner.query(`DROP FUNCTION IF EXISTS idgraph_announce_credentials(text, text[])`);
   }
 }
