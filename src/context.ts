@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { resolveAccess, type OrgAccess } from './auth/access';
@@ -43,11 +43,13 @@ export type RequestContext = {
 };
 
 /** `Secure` over https, and always in production, where TLS may end at a proxy idgraph was not told to trust. */
-function cookieJar(req: Request, res: Response, production: boolean): CookieJar {
-  const base = { httpOnly: true, sameSite: 'lax' as const, secure: req.secure || production, path: '/' };
+function cookieJar(request: FastifyRequest, reply: FastifyReply, production: boolean): CookieJar {
+  // Read only when a cookie is written: `protocol` parses X-Forwarded-Proto behind a trusted proxy.
+  const base = () => ({ httpOnly: true, sameSite: 'lax' as const, secure: production || request.protocol === 'https', path: '/' });
+  // Fastify appends each Set-Cookie value rather than replacing the previous one.
   return {
-    set: (name, value, maxAgeSeconds) => res.append('Set-Cookie', serializeCookie(name, value, { ...base, maxAge: maxAgeSeconds })),
-    clear: (name) => res.append('Set-Cookie', serializeCookie(name, '', { ...base, maxAge: 0, expires: new Date(0) })),
+    set: (name, value, maxAgeSeconds) => void reply.header('set-cookie', serializeCookie(name, value, { ...base(), maxAge: maxAgeSeconds })),
+    clear: (name) => void reply.header('set-cookie', serializeCookie(name, '', { ...base(), maxAge: 0, expires: new Date(0) })),
   };
 }
 
@@ -59,15 +61,16 @@ export function createContextFactory(deps: {
   availability?: DatabaseAvailability;
   production: boolean;
 }) {
-  return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
-    const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const clientAddress = clientAddressOf(req);
-    const userAgent = req.headers['user-agent']?.slice(0, 512) ?? null;
-    const sessionCookie = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestContext> => {
+    const requestId = (request.record as { requestId: string } | null)?.requestId ?? randomUUID();
+    const clientAddress = clientAddressOf(request);
+    const userAgent = request.headers['user-agent']?.slice(0, 512) ?? null;
+    const cookieHeader = request.headers.cookie;
+    const sessionCookie = cookieHeader === undefined ? undefined : parseCookies(cookieHeader)[SESSION_COOKIE];
     let authentication;
     try {
       authentication = await deps.authenticator.authenticate({
-        authorization: authorizationHeaderOf(req.rawHeaders),
+        authorization: authorizationHeaderOf(request.raw.rawHeaders),
         sessionCookie,
         clientAddress,
         userAgent,
@@ -90,7 +93,7 @@ export function createContextFactory(deps: {
       log: deps.log.child({ requestId }),
       loaders,
       services: deps.services,
-      cookies: cookieJar(req, res, deps.production),
+      cookies: cookieJar(request, reply, deps.production),
       sessionCookie,
       access(organizationId) {
         let access = accessByOrganization.get(organizationId);

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -22,11 +21,11 @@ export function normaliseAddress(value: string | undefined | null): string | nul
 }
 
 /**
- * The client's address: Express's `req.ip` (the X-Forwarded-For hop that
- * TRUST_PROXY designates), normalised; when a proxy wrote something that is
- * not an address there, the socket's peer.
+ * The client's address: Fastify's `request.ip` (the X-Forwarded-For hop that
+ * TRUST_PROXY designates, read as Express read it), normalised; when a proxy
+ * wrote something that is not an address there, the socket's peer.
  */
-export function clientAddressOf(req: Request): string {
+export function clientAddressOf(req: { ip?: string; socket: { remoteAddress?: string } }): string {
   return normaliseAddress(req.ip) ?? normaliseAddress(req.socket.remoteAddress) ?? 'unknown';
 }
 
