@@ -81,7 +81,9 @@ export function createContextFactory(deps: {
       if (known) throw new GraphQLError(known.message, { extensions: known.extensions });
       throw error;
     }
-    const loaders = createLoaders(deps.dataSource);
+    // Made on first use: most requests (`{ __typename }`, a refused credential, `viewer`) read neither.
+    let loaders: Loaders | undefined;
+    let log: Logger | undefined;
     const accessByOrganization = new Map<string, Promise<OrgAccess | null>>();
     let afterWrite = false;
     const context: RequestContext = {
@@ -90,15 +92,19 @@ export function createContextFactory(deps: {
       sessionExpired: authentication.sessionExpired,
       clientAddress,
       userAgent,
-      log: deps.log.child({ requestId }),
-      loaders,
+      get log() {
+        return (log ??= deps.log.child({ requestId }));
+      },
+      get loaders() {
+        return (loaders ??= createLoaders(deps.dataSource));
+      },
       services: deps.services,
       cookies: cookieJar(request, reply, deps.production),
       sessionCookie,
       access(organizationId) {
         let access = accessByOrganization.get(organizationId);
         if (!access) {
-          access = resolveAccess(context.principal, organizationId, loaders, afterWrite);
+          access = resolveAccess(context.principal, organizationId, context.loaders, afterWrite);
           accessByOrganization.set(organizationId, access);
         }
         return access;
@@ -106,7 +112,7 @@ export function createContextFactory(deps: {
       forget() {
         afterWrite = true;
         accessByOrganization.clear();
-        for (const loader of Object.values(loaders)) loader.clearAll();
+        if (loaders) for (const loader of Object.values(loaders)) loader.clearAll();
       },
     };
     return context;

@@ -16,6 +16,8 @@ export function normaliseAddress(value: string | undefined | null): string | nul
   // node:net is strict about syntax (no octal or short IPv4 forms, no brackets or ports); ipaddr.js then reads it.
   const family = isIP(bare);
   if (family === 0 || (family === 4 && zone !== -1)) return null;
+  // node:net accepts only the canonical dotted quad (no leading zeros): it is its own normal form.
+  if (family === 4) return bare;
   const address = ipaddr.process(bare);
   return address.kind() === 'ipv4' ? address.toString() : rfc5952((address as ipaddr.IPv6).parts);
 }
