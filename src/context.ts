@@ -53,14 +53,72 @@ function cookieJar(request: FastifyRequest, reply: FastifyReply, production: boo
   };
 }
 
-export function createContextFactory(deps: {
+type ContextDeps = {
   dataSource: DataSource;
   services: Services;
   authenticator: Authenticator;
   log: Logger;
   availability?: DatabaseAvailability;
   production: boolean;
-}) {
+};
+
+/** What a request's context keeps for the members made on first use. */
+type RequestState = {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  log?: Logger;
+  loaders?: Loaders;
+  cookies?: CookieJar;
+  accessByOrganization?: Map<string, Promise<OrgAccess | null>>;
+  afterWrite: boolean;
+};
+
+const STATE = Symbol('request state');
+type ContextObject = RequestContext & { [STATE]: RequestState };
+
+/**
+ * The members of every context that cost something to make and that most
+ * requests (`{ __typename }`, `viewer`, a refused credential) never use: the
+ * loaders, the request's logger, the cookie jar, the memo of standings. They
+ * live on the prototype and are made on first use. Apollo Server hands the
+ * operation a copy of the context's own properties on an object of the same
+ * prototype, so their state sits in one object that the copies share.
+ */
+function contextPrototype(deps: ContextDeps): ThisType<ContextObject> & Pick<RequestContext, 'log' | 'loaders' | 'cookies' | 'access' | 'forget'> {
+  return {
+    get log() {
+      const state = this[STATE];
+      return (state.log ??= deps.log.child({ requestId: this.requestId }));
+    },
+    get loaders() {
+      const state = this[STATE];
+      return (state.loaders ??= createLoaders(deps.dataSource));
+    },
+    get cookies() {
+      const state = this[STATE];
+      return (state.cookies ??= cookieJar(state.request, state.reply, deps.production));
+    },
+    access(organizationId) {
+      const state = this[STATE];
+      const memo = (state.accessByOrganization ??= new Map());
+      let access = memo.get(organizationId);
+      if (!access) {
+        access = resolveAccess(this.principal, organizationId, this.loaders, state.afterWrite);
+        memo.set(organizationId, access);
+      }
+      return access;
+    },
+    forget() {
+      const state = this[STATE];
+      state.afterWrite = true;
+      state.accessByOrganization?.clear();
+      if (state.loaders) for (const loader of Object.values(state.loaders)) loader.clearAll();
+    },
+  };
+}
+
+export function createContextFactory(deps: ContextDeps) {
+  const prototype = contextPrototype(deps);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestContext> => {
     const requestId = (request.record as { requestId: string } | null)?.requestId ?? randomUUID();
     const clientAddress = clientAddressOf(request);
@@ -81,40 +139,15 @@ export function createContextFactory(deps: {
       if (known) throw new GraphQLError(known.message, { extensions: known.extensions });
       throw error;
     }
-    // Made on first use: most requests (`{ __typename }`, a refused credential, `viewer`) read neither.
-    let loaders: Loaders | undefined;
-    let log: Logger | undefined;
-    const accessByOrganization = new Map<string, Promise<OrgAccess | null>>();
-    let afterWrite = false;
-    const context: RequestContext = {
-      requestId,
-      principal: authentication.principal,
-      sessionExpired: authentication.sessionExpired,
-      clientAddress,
-      userAgent,
-      get log() {
-        return (log ??= deps.log.child({ requestId }));
-      },
-      get loaders() {
-        return (loaders ??= createLoaders(deps.dataSource));
-      },
-      services: deps.services,
-      cookies: cookieJar(request, reply, deps.production),
-      sessionCookie,
-      access(organizationId) {
-        let access = accessByOrganization.get(organizationId);
-        if (!access) {
-          access = resolveAccess(context.principal, organizationId, context.loaders, afterWrite);
-          accessByOrganization.set(organizationId, access);
-        }
-        return access;
-      },
-      forget() {
-        afterWrite = true;
-        accessByOrganization.clear();
-        if (loaders) for (const loader of Object.values(loaders)) loader.clearAll();
-      },
-    };
+    const context = Object.create(prototype) as ContextObject;
+    context.requestId = requestId;
+    context.principal = authentication.principal;
+    context.sessionExpired = authentication.sessionExpired;
+    context.clientAddress = clientAddress;
+    context.userAgent = userAgent;
+    context.services = deps.services;
+    context.sessionCookie = sessionCookie;
+    context[STATE] = { request, reply, afterWrite: false };
     return context;
   };
 }
