@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const logFile = pino.destination({ dest: path.join(dataDir, 'access.log'), sync: false });
   const log = createLogger('silent', logFile);
   const app = await createApp(config, log, { httpServer });
-  httpServer.on('request', app.express);
+  httpServer.on('request', app.handler);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`;
 

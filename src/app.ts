@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
-import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
@@ -37,7 +37,8 @@ import { createSchema } from './schema';
 import { createServices, type Services } from './services';
 
 export type App = {
-  express: Express;
+  /** Answers one HTTP request: `httpServer.on('request', app.handler)`. */
+  handler: (request: IncomingMessage, response: ServerResponse) => void;
   dataSource: DataSource;
   queries: QueryCounter;
   services: Services;
@@ -62,44 +63,72 @@ function homePage(withGraphiql: boolean): string {
 <body><h1>idgraph</h1><p>A GraphQL identity API. Send GraphQL requests to <code>POST /graphql</code>.</p>${ide}</body></html>`;
 }
 
+/** What /graphql reads of a body, and what /api/token reads. */
+const GRAPHQL_BODY_LIMIT = 100 * 1024;
+const TOKEN_ENDPOINT_BODY_LIMIT = 16 * 1024;
+
 /**
  * Errors raised before GraphQL runs (a body that is not JSON, too large, of a
- * wrong type) answered in the GraphQL error shape, never Express's HTML page
- * with its stack trace.
+ * wrong type) answered in the GraphQL error shape, never an HTML page or a
+ * stack trace.
  */
-function httpErrorHandler(log: Logger, availability: DatabaseAvailability): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
+function httpErrorHandler(log: Logger, availability: DatabaseAvailability) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
     const unavailable =
       error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : availability.answerFor(error);
     if (unavailable) {
       // The GraphQL error shape, and SimpleJWT's `detail`/`code` beside it for the REST token endpoints' clients.
-      res
-        .status(503)
-        .set('retry-after', String(unavailable.details.retryAfter))
-        .json({
+      return reply
+        .code(503)
+        .header('retry-after', String(unavailable.details.retryAfter))
+        .send({
           detail: unavailable.message,
           code: 'service_unavailable',
           errors: [{ message: unavailable.message, extensions: { code: unavailable.code, ...unavailable.details } }],
         });
-      return;
     }
-    const status = (error as { status?: unknown }).status;
+    // A Host header that makes no URL with the path (the Apollo integration builds one to read the query string).
+    const status = (error as { code?: unknown }).code === 'ERR_INVALID_URL' ? 400 : error.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const message = (error as { expose?: boolean; message?: string }).expose ? (error as Error).message : 'bad request';
-      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-      return;
+      // Fastify's own errors (FST_…) say what was wrong with the request in words of its own, never a stack.
+      const message = typeof error.code === 'string' && error.code.startsWith('FST_') ? error.message : 'bad request';
+      return reply.code(status).send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
     }
     log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'internal error');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    return reply.code(500).send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
 }
 
+/**
+ * The bodies a scope reads: JSON (`application/json` and `application/*+json`)
+ * up to `limit` bytes; any other body is left unread and the request goes on
+ * without one (as Express's `json()` did), so that Apollo's CSRF prevention
+ * and the token endpoints answer it themselves.
+ */
+function readJsonOnly(scope: FastifyInstance, limit: number): void {
+  scope.removeAllContentTypeParsers();
+  const json = scope.getDefaultJsonParser('error', 'ignore');
+  scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limit }, json);
+  scope.addContentTypeParser(/^application\/[\w.+-]+\+json(?:\s*;|$)/i, { parseAs: 'string', bodyLimit: limit }, json);
+  scope.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    done(null, undefined);
+  });
+}
+
 /** Answers of /graphql and /api/token depend on the credential sent: no cache may keep one, errors included. */
-const noStore: RequestHandler = (_req, res, next) => {
-  res.set('cache-control', 'no-store');
-  next();
-};
+function noStore(_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('cache-control', 'no-store');
+  done();
+}
+
+/**
+ * TRUST_PROXY as Express read it: a number trusts that many hops counted from
+ * the socket (Fastify would trust none), a list or `true` as they are.
+ */
+function trustProxy(setting: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
 
 /** The whole application without `listen`: tests and main.ts both start it this way. */
 export async function createApp(config: Config, log: Logger, options: { httpServer?: Server; now?: () => Date } = {}): Promise<App> {
@@ -184,48 +213,52 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     });
     await apollo.start();
 
-    const app = express();
-    app.disable('x-powered-by');
-    app.set('trust proxy', config.trustProxy);
-    if (drain) app.use(drain.refuseWhileDraining);
+    // Fastify's logger is off: the access log below writes what is worth a line.
+    const app = Fastify({ logger: false, trustProxy: trustProxy(config.trustProxy), bodyLimit: GRAPHQL_BODY_LIMIT });
+    app.setErrorHandler(httpErrorHandler(log, availability));
+    app.setNotFoundHandler((_request, reply) =>
+      reply.code(404).header('cache-control', 'no-store').send({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }),
+    );
+    if (drain) app.addHook('onRequest', drain.refuseWhileDraining);
     const logRequest = accessLog(log, config.slowRequestMs);
-    app.use(
-      recordRequests((request) => {
-        logRequest(request);
-        metrics.observeRequest(request);
-      }),
-    );
+    recordRequests(app, (request) => {
+      logRequest(request);
+      metrics.observeRequest(request);
+    });
     const home = homePage(config.graphiql);
-    app.get('/', (_req, res) => {
-      res.type('html').send(home);
-    });
-    if (config.graphiql) app.use(graphiql());
-    app.use(probes(new Readiness(dataSource, () => jwts.jwks.keys.length > 0, log)));
-    app.get('/.well-known/jwks.json', (_req, res) => {
-      res.set('cache-control', 'public, max-age=300, stale-while-revalidate=60').json(jwts.jwks);
-    });
-    app.use(['/api/token', '/graphql'], noStore);
-    app.use('/api/token', express.json({ limit: '16kb' }), tokenEndpoints(services.personalAccessTokens, services.rateLimits));
-    app.use(
-      '/graphql',
-      // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those.
-      cors({ origin: config.corsOrigins, credentials: true, maxAge: 600 }),
-      express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, {
-        context: recordingContext(
-          createContextFactory({ dataSource, services, authenticator, log, availability, production: config.nodeEnv === 'production' }),
-          config.tokenPrefix,
-        ),
-      }),
+    app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(home));
+    if (config.graphiql) graphiql(app);
+    probes(app, new Readiness(dataSource, () => jwts.jwks.keys.length > 0, log));
+    app.get('/.well-known/jwks.json', (_request, reply) => reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=60').send(jwts.jwks));
+    await app.register(async (scope) => {
+      readJsonOnly(scope, TOKEN_ENDPOINT_BODY_LIMIT);
+      scope.addHook('onRequest', noStore);
+      tokenEndpoints(scope, services.personalAccessTokens, services.rateLimits);
+    }, { prefix: '/api/token' });
+    await app.register(
+      async (scope) => {
+        readJsonOnly(scope, GRAPHQL_BODY_LIMIT);
+        scope.addHook('onRequest', noStore);
+        // Only listed origins, each echoed back, never `*`: browsers then send cookies only to those. Preflights are answered by its hook.
+        await scope.register(cors, { origin: config.corsOrigins, credentials: true, maxAge: 600, strictPreflight: false });
+        scope.route({
+          // Every method reaches Apollo, which answers those it does not serve with 405.
+          method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+          url: '',
+          handler: fastifyApolloHandler(apollo, {
+            context: recordingContext(
+              createContextFactory({ dataSource, services, authenticator, log, availability, production: config.nodeEnv === 'production' }),
+              config.tokenPrefix,
+            ),
+          }),
+        });
+      },
+      { prefix: '/graphql' },
     );
-
-    app.use((_req, res) => {
-      res.status(404).set('cache-control', 'no-store').json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] });
-    });
-    app.use(httpErrorHandler(log, availability));
+    await app.ready();
 
     return {
-      express: app,
+      handler: app.routing,
       dataSource,
       queries,
       services,

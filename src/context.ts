@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { resolveAccess, type OrgAccess } from './auth/access';
@@ -43,31 +43,92 @@ export type RequestContext = {
 };
 
 /** `Secure` over https, and always in production, where TLS may end at a proxy idgraph was not told to trust. */
-function cookieJar(req: Request, res: Response, production: boolean): CookieJar {
-  const base = { httpOnly: true, sameSite: 'lax' as const, secure: req.secure || production, path: '/' };
+function cookieJar(request: FastifyRequest, reply: FastifyReply, production: boolean): CookieJar {
+  // Read only when a cookie is written: `protocol` parses X-Forwarded-Proto behind a trusted proxy.
+  const base = () => ({ httpOnly: true, sameSite: 'lax' as const, secure: production || request.protocol === 'https', path: '/' });
+  // Fastify appends each Set-Cookie value rather than replacing the previous one.
   return {
-    set: (name, value, maxAgeSeconds) => res.append('Set-Cookie', serializeCookie(name, value, { ...base, maxAge: maxAgeSeconds })),
-    clear: (name) => res.append('Set-Cookie', serializeCookie(name, '', { ...base, maxAge: 0, expires: new Date(0) })),
+    set: (name, value, maxAgeSeconds) => void reply.header('set-cookie', serializeCookie(name, value, { ...base(), maxAge: maxAgeSeconds })),
+    clear: (name) => void reply.header('set-cookie', serializeCookie(name, '', { ...base(), maxAge: 0, expires: new Date(0) })),
   };
 }
 
-export function createContextFactory(deps: {
+type ContextDeps = {
   dataSource: DataSource;
   services: Services;
   authenticator: Authenticator;
   log: Logger;
   availability?: DatabaseAvailability;
   production: boolean;
-}) {
-  return async ({ req, res }: { req: Request; res: Response }): Promise<RequestContext> => {
-    const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
-    const clientAddress = clientAddressOf(req);
-    const userAgent = req.headers['user-agent']?.slice(0, 512) ?? null;
-    const sessionCookie = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
+};
+
+/** What a request's context keeps for the members made on first use. */
+type RequestState = {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  log?: Logger;
+  loaders?: Loaders;
+  cookies?: CookieJar;
+  accessByOrganization?: Map<string, Promise<OrgAccess | null>>;
+  afterWrite: boolean;
+};
+
+const STATE = Symbol('request state');
+type ContextObject = RequestContext & { [STATE]: RequestState };
+
+/**
+ * The members of every context that cost something to make and that most
+ * requests (`{ __typename }`, `viewer`, a refused credential) never use: the
+ * loaders, the request's logger, the cookie jar, the memo of standings. They
+ * live on the prototype and are made on first use. Apollo Server hands the
+ * operation a copy of the context's own properties on an object of the same
+ * prototype, so their state sits in one object that the copies share.
+ */
+function contextPrototype(deps: ContextDeps): ThisType<ContextObject> & Pick<RequestContext, 'log' | 'loaders' | 'cookies' | 'access' | 'forget'> {
+  return {
+    get log() {
+      const state = this[STATE];
+      return (state.log ??= deps.log.child({ requestId: this.requestId }));
+    },
+    get loaders() {
+      const state = this[STATE];
+      return (state.loaders ??= createLoaders(deps.dataSource));
+    },
+    get cookies() {
+      const state = this[STATE];
+      return (state.cookies ??= cookieJar(state.request, state.reply, deps.production));
+    },
+    access(organizationId) {
+      const state = this[STATE];
+      const memo = (state.accessByOrganization ??= new Map());
+      let access = memo.get(organizationId);
+      if (!access) {
+        access = resolveAccess(this.principal, organizationId, this.loaders, state.afterWrite);
+        memo.set(organizationId, access);
+      }
+      return access;
+    },
+    forget() {
+      const state = this[STATE];
+      state.afterWrite = true;
+      state.accessByOrganization?.clear();
+      if (state.loaders) for (const loader of Object.values(state.loaders)) loader.clearAll();
+    },
+  };
+}
+
+export function createContextFactory(deps: ContextDeps) {
+  const prototype = contextPrototype(deps);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<RequestContext> => {
+    const requestId = (request.record as { requestId: string } | null)?.requestId ?? randomUUID();
+    const clientAddress = clientAddressOf(request);
+    const userAgent = request.headers['user-agent']?.slice(0, 512) ?? null;
+    const cookieHeader = request.headers.cookie;
+    const sessionCookie = cookieHeader === undefined ? undefined : parseCookies(cookieHeader)[SESSION_COOKIE];
     let authentication;
     try {
       authentication = await deps.authenticator.authenticate({
-        authorization: authorizationHeaderOf(req.rawHeaders),
+        authorization: authorizationHeaderOf(request.raw.rawHeaders),
         sessionCookie,
         clientAddress,
         userAgent,
@@ -78,34 +139,15 @@ export function createContextFactory(deps: {
       if (known) throw new GraphQLError(known.message, { extensions: known.extensions });
       throw error;
     }
-    const loaders = createLoaders(deps.dataSource);
-    const accessByOrganization = new Map<string, Promise<OrgAccess | null>>();
-    let afterWrite = false;
-    const context: RequestContext = {
-      requestId,
-      principal: authentication.principal,
-      sessionExpired: authentication.sessionExpired,
-      clientAddress,
-      userAgent,
-      log: deps.log.child({ requestId }),
-      loaders,
-      services: deps.services,
-      cookies: cookieJar(req, res, deps.production),
-      sessionCookie,
-      access(organizationId) {
-        let access = accessByOrganization.get(organizationId);
-        if (!access) {
-          access = resolveAccess(context.principal, organizationId, loaders, afterWrite);
-          accessByOrganization.set(organizationId, access);
-        }
-        return access;
-      },
-      forget() {
-        afterWrite = true;
-        accessByOrganization.clear();
-        for (const loader of Object.values(loaders)) loader.clearAll();
-      },
-    };
+    const context = Object.create(prototype) as ContextObject;
+    context.requestId = requestId;
+    context.principal = authentication.principal;
+    context.sessionExpired = authentication.sessionExpired;
+    context.clientAddress = clientAddress;
+    context.userAgent = userAgent;
+    context.services = deps.services;
+    context.sessionCookie = sessionCookie;
+    context[STATE] = { request, reply, afterWrite: false };
     return context;
   };
 }

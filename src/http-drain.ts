@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { onRequestHookHandler } from 'fastify';
 import { ErrorCode, RETRY_AFTER_SECONDS } from './errors';
 
 /**
@@ -31,12 +31,13 @@ export class HttpDrain {
    * A request that arrives on an open keep-alive connection once draining has
    * begun is refused with 503, and its connection closed.
    */
-  readonly refuseWhileDraining: RequestHandler = (_req, res, next) => {
-    if (!this.draining) return next();
-    res
-      .status(503)
-      .set({ connection: 'close', 'retry-after': String(RETRY_AFTER_SECONDS), 'cache-control': 'no-store' })
-      .json({ errors: [{ message: 'the server is shutting down', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS } }] });
+  readonly refuseWhileDraining: onRequestHookHandler = (_request, reply, done) => {
+    if (!this.draining) return done();
+    // Answered from the hook, so no other hook and no handler runs.
+    void reply
+      .code(503)
+      .headers({ connection: 'close', 'retry-after': String(RETRY_AFTER_SECONDS), 'cache-control': 'no-store' })
+      .send({ errors: [{ message: 'the server is shutting down', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfter: RETRY_AFTER_SECONDS } }] });
   };
 
   /** Resolves once every connection is closed; says how many requests the deadline cut off. */

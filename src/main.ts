@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const httpServer = createServer();
   const app = await createApp(config, log, { httpServer });
-  httpServer.on('request', app.express);
+  httpServer.on('request', app.handler);
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -17,16 +16,18 @@ export function normaliseAddress(value: string | undefined | null): string | nul
   // node:net is strict about syntax (no octal or short IPv4 forms, no brackets or ports); ipaddr.js then reads it.
   const family = isIP(bare);
   if (family === 0 || (family === 4 && zone !== -1)) return null;
+  // node:net accepts only the canonical dotted quad (no leading zeros): it is its own normal form.
+  if (family === 4) return bare;
   const address = ipaddr.process(bare);
   return address.kind() === 'ipv4' ? address.toString() : rfc5952((address as ipaddr.IPv6).parts);
 }
 
 /**
- * The client's address: Express's `req.ip` (the X-Forwarded-For hop that
- * TRUST_PROXY designates), normalised; when a proxy wrote something that is
- * not an address there, the socket's peer.
+ * The client's address: Fastify's `request.ip` (the X-Forwarded-For hop that
+ * TRUST_PROXY designates, read as Express read it), normalised; when a proxy
+ * wrote something that is not an address there, the socket's peer.
  */
-export function clientAddressOf(req: Request): string {
+export function clientAddressOf(req: { ip?: string; socket: { remoteAddress?: string } }): string {
   return normaliseAddress(req.ip) ?? normaliseAddress(req.socket.remoteAddress) ?? 'unknown';
 }
 

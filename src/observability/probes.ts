@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { FastifyInstance } from 'fastify';
 import type { Readiness } from './readiness';
 
 /**
@@ -7,14 +7,15 @@ import type { Readiness } from './readiness';
  * `/healthz` says the process serves and touches nothing; `/readyz` says
  * whether it can serve requests that need the database.
  */
-export function probes(readiness: Readiness): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.set('cache-control', 'no-store').json({ status: 'ok' });
+export function probes(app: FastifyInstance, readiness: Readiness): void {
+  app.get('/healthz', async (_request, reply) => {
+    return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (_request, reply) => {
     const { ready, checks } = await readiness.check();
-    res.set('cache-control', 'no-store').status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks });
+    return reply
+      .header('cache-control', 'no-store')
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ok' : 'unavailable', checks });
   });
-  return router;
 }

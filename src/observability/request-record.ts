@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { parse as parseCookies } from 'cookie';
-import type { Request, RequestHandler, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorizationHeaderOf } from '../auth/authorization-header';
 import { credentialLabel, presentedCredential, type CredentialLabel } from '../auth/verification-result';
 import type { RequestContext } from '../context';
@@ -30,21 +30,39 @@ export type FinishedRequest = RequestRecord & { status: number; ms: number };
 const RECORD = Symbol('request record');
 type RecordedContext = RequestContext & { [RECORD]?: RequestRecord };
 
-function recordOf(res: Response): RequestRecord | undefined {
-  return res.locals.record as RequestRecord | undefined;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the request was, for the access log and the metrics. */
+    record: RequestRecord;
+  }
 }
 
-/** Starts a record per request (and its request id, sent back as `x-request-id`); calls `onFinish` once the response is sent. */
-export function recordRequests(onFinish: (request: FinishedRequest) => void): RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    const record: RequestRecord = { requestId: randomUUID(), method: req.method, path: req.originalUrl.split('?')[0] ?? '', errorCodes: [] };
-    res.locals.record = record;
-    res.locals.requestId = record.requestId;
-    res.setHeader('x-request-id', record.requestId);
-    res.on('finish', () => onFinish({ ...record, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-    next();
-  };
+/**
+ * Starts a record per request (and its request id, sent back as
+ * `x-request-id`) as the request's first hook; calls `onFinish` once the
+ * response is sent, with the time Fastify measured.
+ */
+export function recordRequests(app: FastifyInstance, onFinish: (request: FinishedRequest) => void): void {
+  app.decorateRequest('record', null as unknown as RequestRecord);
+  app.addHook('onRequest', (request, reply, done) => {
+    const url = request.url;
+    const query = url.indexOf('?');
+    // One object from start to finish, its status and time filled in at the end.
+    const record: FinishedRequest = { requestId: randomUUID(), method: request.method, path: query === -1 ? url : url.slice(0, query), errorCodes: [], status: 0, ms: 0 };
+    request.record = record;
+    reply.header('x-request-id', record.requestId);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    // A request refused while draining answered before its record was started.
+    const record = request.record as FinishedRequest | null;
+    if (record) {
+      record.status = reply.statusCode;
+      record.ms = reply.elapsedTime;
+      onFinish(record);
+    }
+    done();
+  });
 }
 
 /**
@@ -52,14 +70,14 @@ export function recordRequests(onFinish: (request: FinishedRequest) => void): Re
  * principal; one that fails (a refused credential) notes its error code and
  * the kind of credential presented, since Apollo then runs no request plugin.
  */
-export function recordingContext<Args extends { req: Request; res: Response }>(
-  factory: (args: Args) => Promise<RequestContext>,
+export function recordingContext(
+  factory: (request: FastifyRequest, reply: FastifyReply) => Promise<RequestContext>,
   tokenPrefix: string,
-): (args: Args) => Promise<RequestContext> {
-  return async (args) => {
-    const record = recordOf(args.res);
+): (request: FastifyRequest, reply: FastifyReply) => Promise<RequestContext> {
+  return async (request, reply) => {
+    const record = request.record as RequestRecord | null;
     try {
-      const context = await factory(args);
+      const context = await factory(request, reply);
       if (record) {
         (context as RecordedContext)[RECORD] = record;
         if (context.principal) {
@@ -70,12 +88,12 @@ export function recordingContext<Args extends { req: Request; res: Response }>(
       return context;
     } catch (error) {
       if (record) {
-        const body = args.req.body as { operationName?: unknown } | undefined;
+        const body = request.body as { operationName?: unknown } | undefined;
         record.operation = typeof body?.operationName === 'string' ? body.operationName : null;
         const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
         record.errorCodes.push(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
-        const sessionCookie = args.req.headers.cookie === undefined ? undefined : parseCookies(args.req.headers.cookie)[SESSION_COOKIE];
-        record.credential = presentedCredential({ authorization: authorizationHeaderOf(args.req.rawHeaders), sessionCookie }, tokenPrefix) ?? undefined;
+        const sessionCookie = request.headers.cookie === undefined ? undefined : parseCookies(request.headers.cookie)[SESSION_COOKIE];
+        record.credential = presentedCredential({ authorization: authorizationHeaderOf(request.raw.rawHeaders), sessionCookie }, tokenPrefix) ?? undefined;
       }
       throw error;
     }

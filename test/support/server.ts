@@ -50,7 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     await database.drop();
     throw error;
   }
-  httpServer.on('request', app.express);
+  httpServer.on('request', app.handler);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
   return {
