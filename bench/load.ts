@@ -1,8 +1,11 @@
 /** The load: autocannon in the bench's process, against a server in another. */
 import autocannon from 'autocannon';
+import type { Target } from './targets';
 
 export type Case = {
   name: string;
+  /** Which of issue 10's targets the case is held to. */
+  target?: Target;
   /** The path on the server (`/graphql` when absent). */
   path?: string;
   /** The JSON body: `{ query }` for a GraphQL case. */

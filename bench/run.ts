@@ -40,6 +40,7 @@ import { startCeiling, startIdgraph, type ServerProcess } from './processes';
 import { measureRevocation, percentile } from './revocation';
 import { apiTokenCount, removeSeeded, seedApiTokens } from './seed';
 import { StatementCounter } from './statement-counter';
+import { targetLines, type Target } from './targets';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -55,7 +56,7 @@ const LOW_AUTH_FAILURE_LIMIT = 5;
 /** A documentation address (RFC 5737), only ever written in a header. */
 const REFUSED_ADDRESS = '203.0.113.7';
 
-type Row = Measured & { name: string; sql?: number };
+type Row = Measured & { name: string; target?: Target; sql?: number };
 
 async function main(): Promise<void> {
   const folder = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
@@ -101,25 +102,27 @@ async function main(): Promise<void> {
     );
     const ceiling = await started(startCeiling(folder));
 
-    const anonymous: Case = { name: 'idgraph anonymous { __typename }', body: graphql('{ __typename }') };
+    const anonymous: Case = { name: 'idgraph anonymous { __typename }', target: 'anonymous', body: graphql('{ __typename }') };
     const viewer = graphql('{ viewer { id } }');
-    const apiTokenCase: Case = { name: '{ viewer { id } }, Bearer idg_ API token', body: viewer, headers: { authorization: `Bearer ${credentials.apiToken}` } };
+    const apiTokenCase: Case = { name: '{ viewer { id } }, Bearer idg_ API token', target: 'credential', body: viewer, headers: { authorization: `Bearer ${credentials.apiToken}` } };
     const cases: Case[] = [
-      { name: '{ viewer { id } }, user key', body: viewer, headers: { authorization: `Token ${credentials.userKey}` } },
-      { name: '{ viewer { id } }, session cookie', body: viewer, headers: { cookie: credentials.cookie } },
+      { name: '{ viewer { id } }, user key', target: 'credential', body: viewer, headers: { authorization: `Token ${credentials.userKey}` } },
+      { name: '{ viewer { id } }, session cookie', target: 'credential', body: viewer, headers: { cookie: credentials.cookie } },
       apiTokenCase,
-      { name: '{ viewer { id } }, Bearer access JWT', body: viewer, headers: { authorization: `Bearer ${credentials.access}` } },
-      { name: 'refresh exchange, POST /api/token/refresh', path: '/api/token/refresh', body: JSON.stringify({ refresh: credentials.refresh }) },
-      { name: 'malformed Bearer (401)', body: viewer, headers: { authorization: `Bearer ${TOKEN_PREFIX}not-a-token` }, status: 401 },
+      { name: '{ viewer { id } }, Bearer access JWT', target: 'credential', body: viewer, headers: { authorization: `Bearer ${credentials.access}` } },
+      { name: 'refresh exchange, POST /api/token/refresh', target: 'refresh', path: '/api/token/refresh', body: JSON.stringify({ refresh: credentials.refresh }) },
+      { name: 'malformed Bearer (401)', target: 'malformed', body: viewer, headers: { authorization: `Bearer ${TOKEN_PREFIX}not-a-token` }, status: 401 },
       {
         name: 'unknown well-formed API tokens, a new one each (401)',
+        target: 'unknown',
         body: viewer,
         status: 401,
         authorizationPerRequest: () => `Bearer ${generateApiToken(TOKEN_PREFIX)}`,
       },
     ];
     const limiterCase: Case = {
-      name: `failed-check limiter, address past its limit (429)`,
+      name: 'failed-check limiter, address past its limit (429)',
+      target: 'limiter',
       body: viewer,
       headers: { 'x-forwarded-for': REFUSED_ADDRESS },
       status: 429,
@@ -129,7 +132,7 @@ async function main(): Promise<void> {
 
     const run = (server: ServerProcess, load: Case, seconds = SECONDS) => measure(server.origin, load, { connections: CONNECTIONS, seconds });
     // Warm-up, so the JIT and the connection pools are the same for every case.
-        const ceilingCase: Case = { ...anonymous, name: 'ceiling: bare Apollo Server 5, { __typename }', path: '/' };
+    const ceilingCase: Case = { ...anonymous, name: 'ceiling: bare Apollo Server 5, { __typename }', path: '/' };
     await run(ceiling, ceilingCase, 1);
     for (const load of [anonymous, ...cases]) await run(idgraph, load, 1);
     await run(limited, limiterCase, 1);
@@ -138,10 +141,10 @@ async function main(): Promise<void> {
     rows.push({ name: `${ceilingCase.name} (before)`, ...(await run(ceiling, ceilingCase)) });
     for (const load of [anonymous, ...cases]) {
       const measured = await run(idgraph, load);
-      rows.push({ name: load.name, ...measured, sql: await statementsPerRequest(counted, counter, load) });
+      rows.push({ name: load.name, target: load.target, ...measured, sql: await statementsPerRequest(counted, counter, load) });
     }
     const limiter = await counter.during(() => run(limited, limiterCase));
-    rows.push({ name: limiterCase.name, ...limiter.result, sql: limiter.statements / limiter.result.requests });
+    rows.push({ name: limiterCase.name, target: limiterCase.target, ...limiter.result, sql: limiter.statements / limiter.result.requests });
     rows.push({ name: `${anonymous.name} (again)`, ...(await run(idgraph, anonymous)) });
     rows.push({ name: `${ceilingCase.name} (after)`, ...(await run(ceiling, ceilingCase)) });
     const reference = { rps: (rows[0]!.rps + rows.at(-1)!.rps) / 2, p99: (rows[0]!.p99 + rows.at(-1)!.p99) / 2 };
@@ -189,6 +192,7 @@ async function main(): Promise<void> {
 
     // Scale: the API token case with SMALL_TABLE_TOKENS tokens in the table, and again after seeding it to SCALE_TOKENS,
     // each next to a run of the ceiling, so that the machine's drift shows.
+    let scale: { ratio: number; small: number; large: number } | undefined;
     if (SCALE_TOKENS > 0) {
       const smallTokens = await apiTokenCount(sql);
       const ceilingBefore = await run(ceiling, ceilingCase);
@@ -197,9 +201,10 @@ async function main(): Promise<void> {
       await run(idgraph, apiTokenCase, 1);
       const after = await run(idgraph, apiTokenCase);
       const ceilingAfter = await run(ceiling, ceilingCase);
+      scale = { ratio: after.p99 / before.p99, small: smallTokens, large: await apiTokenCount(sql) };
       console.log(
         `scale: { viewer { id } } with a Bearer API token, p99 ${before.p99} ms with ${smallTokens} API tokens in the table, ` +
-          `${after.p99} ms with ${await apiTokenCount(sql)}: ${(after.p99 / before.p99).toFixed(2)}× ` +
+          `${after.p99} ms with ${scale.large}: ${scale.ratio.toFixed(2)}× ` +
           `(req/s ${before.rps.toFixed(0)} and ${after.rps.toFixed(0)}; the ceiling's p99 ${ceilingBefore.p99} ms before, ${ceilingAfter.p99} ms after); ` +
           `seeding ${large.added} rows, then VACUUM ANALYZE, took ${large.seconds.toFixed(1)} s`,
       );
@@ -207,6 +212,7 @@ async function main(): Promise<void> {
     } else {
       console.log(`scale: skipped (BENCH_SCALE_TOKENS=0)`);
     }
+    console.log(`targets of issue 10, in this run:\n${targetLines({ rows, reference, firstUse, revocation, scale }).join('\n')}`);
   } finally {
     // The bench's own connections first: stopping idgraph stops the embedded PostgreSQL under them.
     for (const close of closers.reverse()) await close().catch(() => undefined);
