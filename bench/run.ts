@@ -4,8 +4,9 @@
  * the ratios hold on a noisy machine.
  *
  * - Every server runs in a process of its own; autocannon alone runs here.
- *   The ceiling is a bare Apollo Server (bench/ceiling.ts), measured before
- *   and after idgraph's cases; the mean of both is the reference. idgraph
+ *   The ceiling is a bare Apollo Server (bench/ceiling.ts), run before the
+ *   first case and after each one; every case is held to the mean of the
+ *   ceiling's runs just before and just after it. idgraph
  *   runs as in production (`node dist/src/main.js`, NODE_ENV=production,
  *   LOG_LEVEL=info) on DATABASE_URL when set, else on the embedded PostgreSQL
  *   in a temporary folder, with the rate limits raised for the bench's own
@@ -56,7 +57,8 @@ const LOW_AUTH_FAILURE_LIMIT = 5;
 /** A documentation address (RFC 5737), only ever written in a header. */
 const REFUSED_ADDRESS = '203.0.113.7';
 
-type Row = Measured & { name: string; target?: Target; sql?: number };
+/** `beside`: the mean of the ceiling's runs just before and just after the case, which its ratios are of. */
+type Row = Measured & { name: string; target?: Target; sql?: number; beside: { rps: number; p99: number } };
 
 async function main(): Promise<void> {
   const folder = await mkdtemp(path.join(os.tmpdir(), 'idgraph-bench-'));
@@ -137,17 +139,31 @@ async function main(): Promise<void> {
     for (const load of [anonymous, ...cases]) await run(idgraph, load, 1);
     await run(limited, limiterCase, 1);
 
+    // Every case between two runs of the ceiling, and held to their mean: a shared machine's drift then weighs on both alike.
     const rows: Row[] = [];
-    rows.push({ name: `${ceilingCase.name} (before)`, ...(await run(ceiling, ceilingCase)) });
+    let ceilingBefore = await run(ceiling, ceilingCase);
+    const ceilingRuns = [ceilingBefore];
+    const beside = async (row: Omit<Row, 'beside'>) => {
+      const ceilingAfter = await run(ceiling, ceilingCase);
+      ceilingRuns.push(ceilingAfter);
+      rows.push({ ...row, beside: { rps: (ceilingBefore.rps + ceilingAfter.rps) / 2, p99: (ceilingBefore.p99 + ceilingAfter.p99) / 2 } });
+      ceilingBefore = ceilingAfter;
+    };
     for (const load of [anonymous, ...cases]) {
       const measured = await run(idgraph, load);
-      rows.push({ name: load.name, target: load.target, ...measured, sql: await statementsPerRequest(counted, counter, load) });
+      await beside({ name: load.name, target: load.target, ...measured, sql: await statementsPerRequest(counted, counter, load) });
     }
     const limiter = await counter.during(() => run(limited, limiterCase));
-    rows.push({ name: limiterCase.name, target: limiterCase.target, ...limiter.result, sql: limiter.statements / limiter.result.requests });
-    rows.push({ name: `${anonymous.name} (again)`, ...(await run(idgraph, anonymous)) });
-    rows.push({ name: `${ceilingCase.name} (after)`, ...(await run(ceiling, ceilingCase)) });
-    const reference = { rps: (rows[0]!.rps + rows.at(-1)!.rps) / 2, p99: (rows[0]!.p99 + rows.at(-1)!.p99) / 2 };
+    await beside({ name: limiterCase.name, target: limiterCase.target, ...limiter.result, sql: limiter.statements / limiter.result.requests });
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const ceilingRow = {
+      name: `${ceilingCase.name}, mean of its ${ceilingRuns.length} runs`,
+      rps: mean(ceilingRuns.map((r) => r.rps)),
+      p50: mean(ceilingRuns.map((r) => r.p50)),
+      p99: mean(ceilingRuns.map((r) => r.p99)),
+      requests: 0,
+    };
+    rows.unshift({ ...ceilingRow, beside: { rps: ceilingRow.rps, p99: ceilingRow.p99 } });
     await stop(limited);
     await stop(counted);
 
@@ -158,7 +174,7 @@ async function main(): Promise<void> {
         (small.added > 0 ? ` (${small.added} seeded)` : '') +
         (removed > 0 ? `, after removing ${removed} seeded by an earlier run` : ''),
     );
-    printTable(rows, reference);
+    printTable(rows);
     console.log(
       `SQL per request: statements sent to PostgreSQL, counted on the wire for a second instance after each case (${COUNTED_REQUESTS} requests after ${COUNTED_REQUESTS} to warm it); the limiter's during its run`,
     );
@@ -212,7 +228,7 @@ async function main(): Promise<void> {
     } else {
       console.log(`scale: skipped (BENCH_SCALE_TOKENS=0)`);
     }
-    console.log(`targets of issue 10, in this run:\n${targetLines({ rows, reference, firstUse, revocation, scale }).join('\n')}`);
+    console.log(`targets of issue 10, in this run:\n${targetLines({ rows, firstUse, revocation, scale }).join('\n')}`);
   } finally {
     // The bench's own connections first: stopping idgraph stops the embedded PostgreSQL under them.
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -269,7 +285,7 @@ async function tripLimiter(server: ServerProcess, load: Case): Promise<void> {
   throw new Error(`the limited instance did not refuse ${REFUSED_ADDRESS} after ${LOW_AUTH_FAILURE_LIMIT + 2} failed checks`);
 }
 
-function printTable(rows: Row[], reference: { rps: number; p99: number }): void {
+function printTable(rows: Row[]): void {
   const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'SQL/req', 'req/s ratio', 'p99 ratio'];
   const lines = rows.map((row) => [
     row.name,
@@ -277,8 +293,8 @@ function printTable(rows: Row[], reference: { rps: number; p99: number }): void 
     String(row.p50),
     String(row.p99),
     row.sql === undefined ? '-' : row.sql.toFixed(2),
-    (row.rps / reference.rps).toFixed(2),
-    (row.p99 / reference.p99).toFixed(2),
+    (row.rps / row.beside.rps).toFixed(2),
+    (row.p99 / row.beside.p99).toFixed(2),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: string[]) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
