@@ -12,6 +12,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Statement-level triggers with transition tables send one message per
  * statement, and an update only when a column verification reads changed
  * (the token usage written every few seconds changes none of them).
+ * The triggers fire ALWAYS, also in a session that turned triggers off for
+ * replication (`session_replication_role = replica`, as logical replication
+ * applies changes): a replicated revocation is still announced.
  */
 type Watched = {
   table: string;
@@ -30,7 +33,7 @@ const WATCHED: Watched[] = [
     kind: 't',
     key: (row) => `${row}.id::text`,
     primaryKey: 'id',
-    read: ['revokedAt', 'secretDigest', 'rights', 'expiresAt', 'ownerUserId', 'ownerServiceUserId', 'organizationId'],
+    read: ['revokedAt', 'secretDigest', 'rights', 'expiresAt', 'createdAt', 'ownerUserId', 'ownerServiceUserId', 'organizationId'],
     events: ['UPDATE', 'DELETE'],
   },
   {
@@ -46,7 +49,7 @@ const WATCHED: Watched[] = [
     kind: 'u',
     key: (row) => `${row}.id::text`,
     primaryKey: 'id',
-    read: ['email', 'name', 'isActive', 'userKeyDigest'],
+    read: ['email', 'name', 'isActive', 'userKeyDigest', 'createdAt'],
     events: ['UPDATE', 'DELETE'],
   },
   {
@@ -54,7 +57,7 @@ const WATCHED: Watched[] = [
     kind: 's',
     key: (row) => `${row}.id::text`,
     primaryKey: 'id',
-    read: ['name', 'role', 'organizationId', 'createdById'],
+    read: ['name', 'role', 'organizationId', 'createdById', 'createdAt'],
     events: ['UPDATE', 'DELETE'],
   },
   {
@@ -101,10 +104,10 @@ function changedKeys(watched: Watched, event: string): string {
   if (event === 'INSERT') return `SELECT ${watched.key('n')} FROM new_rows n`;
   if (event === 'DELETE') return `SELECT ${watched.key('o')} FROM old_rows o`;
   const columns = (row: string) => `(${watched.read!.map((column) => `${row}."${column}"`).join(', ')})`;
-  // A row whose key itself changed is named under both keys.
-  return `SELECT k FROM old_rows o JOIN new_rows n ON n."${watched.primaryKey}" = o."${watched.primaryKey}"
+  // A row is named under its old key and its new one; a row whose primary key changed has no partner, and is named too.
+  return `SELECT k FROM old_rows o FULL JOIN new_rows n ON n."${watched.primaryKey}" = o."${watched.primaryKey}"
             CROSS JOIN LATERAL (VALUES (${watched.key('o')}), (${watched.key('n')})) AS keys(k)
-           WHERE ${columns('o')} IS DISTINCT FROM ${columns('n')}`;
+           WHERE o."${watched.primaryKey}" IS NULL OR n."${watched.primaryKey}" IS NULL OR ${columns('o')} IS DISTINCT FROM ${columns('n')}`;
 }
 
 export class CredentialInvalidation1795999000000 implements MigrationInterface {
@@ -141,6 +144,7 @@ export class CredentialInvalidation1795999000000 implements MigrationInterface {
     for (const table of new Set(WATCHED.map((watched) => watched.table))) {
       await queryRunner.query(`DROP TRIGGER IF EXISTS "${triggerName(table, 'TRUNCATE')}" ON "${table}"`);
       await queryRunner.query(`CREATE TRIGGER "${triggerName(table, 'TRUNCATE')}" AFTER TRUNCATE ON "${table}" FOR EACH STATEMENT EXECUTE FUNCTION idgraph_credentials_truncate()`);
+      await queryRunner.query(`ALTER TABLE "${table}" ENABLE ALWAYS TRIGGER "${triggerName(table, 'TRUNCATE')}"`);
     }
     for (const watched of WATCHED) {
       for (const event of watched.events) {
@@ -156,6 +160,7 @@ export class CredentialInvalidation1795999000000 implements MigrationInterface {
         await queryRunner.query(`
           CREATE TRIGGER "${triggerName(watched.table, event)}" AFTER ${event} ON "${watched.table}"
           REFERENCING ${transition} FOR EACH STATEMENT EXECUTE FUNCTION ${functionName(watched.table, event)}()`);
+        await queryRunner.query(`ALTER TABLE "${watched.table}" ENABLE ALWAYS TRIGGER "${triggerName(watched.table, event)}"`);
       }
     }
   }

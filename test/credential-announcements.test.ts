@@ -79,6 +79,22 @@ describe('credential announcements', () => {
     expect(new Set(messages.flatMap((message) => message.slice(2).split(','))).size).toBe(400);
   });
 
+  it('names a row whose primary key an update changed, under its old key and its new one', async () => {
+    const [{ id }] = (await writer.query(`SELECT id FROM api_tokens WHERE name = 'token 3'`)).rows;
+    const messages = await announced(`UPDATE api_tokens SET id = gen_random_uuid(), "revokedAt" = now() WHERE id = $1 RETURNING id`, [id]);
+    const [{ id: renamed }] = (await writer.query(`SELECT id FROM api_tokens WHERE name = 'token 3'`)).rows;
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.slice(2).split(',').sort()).toEqual([id, renamed].sort());
+  });
+
+  it('announces also where triggers are off for replication (session_replication_role = replica)', async () => {
+    const [{ id }] = (await writer.query(`SELECT id FROM api_tokens WHERE name = 'token 4'`)).rows;
+    const messages = await announced(
+      `BEGIN; SET LOCAL session_replication_role = replica; UPDATE api_tokens SET "revokedAt" = now() WHERE id = '${id}'; COMMIT`,
+    );
+    expect(messages).toEqual([`t:${id}`]);
+  });
+
   it('says "forget everything" for a statement that changes more than 1,000 rows, and for TRUNCATE', async () => {
     expect(await announced(`UPDATE api_tokens SET rights = 7 WHERE "organizationId" = $1`, [organizationId])).toEqual(['*']);
     expect(await announced(`TRUNCATE sessions`)).toEqual(['*']);

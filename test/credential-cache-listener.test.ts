@@ -79,6 +79,26 @@ describe('the invalidation listener', () => {
   });
 });
 
+describe('a listener that has gone silent', () => {
+  it('is given up within about two seconds (its heartbeat marker not heard): a revocation made meanwhile is refused', async () => {
+    const token = await createApiToken(A, team.owner.auth, { organizationId: team.org.id });
+    const cost = await warm({ B }, token.auth);
+    await eventually('a listener of each instance', async () => (await listenerPids()).length === 2, 5_000);
+    const silenced = await listenerPids();
+    // The connections stay open and say nothing, as behind a network that dropped them without a word.
+    for (const pid of silenced) process.kill(pid, 'SIGSTOP');
+    try {
+      const since = Date.now();
+      await withClient(A.databaseUrl, (client) => client.query(`UPDATE api_tokens SET "revokedAt" = now(), "revokedReason" = 'revoked' WHERE id = $1`, [token.id]));
+      // The heartbeat's interval and its round trip's limit, one second each, with room for a busy machine.
+      await seenWithin(B, token.auth, refused('token revoked'), { since, ms: 3_500 });
+    } finally {
+      for (const pid of silenced) process.kill(pid, 'SIGCONT');
+    }
+    expectCacheHits(cost);
+  });
+});
+
 describe('writers that are no instance', () => {
   const ROOT = path.join(__dirname, '..');
 

@@ -28,7 +28,7 @@ export class CredentialCache {
   private generation = 0;
   private listening = false;
   /** What this process committed and has not heard announced yet, if anything: read after it. */
-  private unheard: () => Promise<void> | null = () => null;
+  private unheard: () => Promise<unknown> | null = () => null;
   /** Told of every lookup while the cache serves: found in it (a hit) or read from the database. */
   onLookup: (hit: boolean) => void = () => undefined;
 
@@ -59,7 +59,7 @@ export class CredentialCache {
   }
 
   /** Lookups wait for `unheard` when it is not null, so this process's own changes are seen by its next request. */
-  awaitOwnChanges(unheard: () => Promise<void> | null): void {
+  awaitOwnChanges(unheard: () => Promise<unknown> | null): void {
     this.unheard = unheard;
   }
 

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Logger } from '../logger';
 import type { TokenUsageRecorder } from '../modules/api-tokens/token-usage';
 import type { Jwts } from '../modules/personal-access-tokens/jwts';
@@ -7,7 +8,7 @@ import { AccessTokenVerifier } from './access-token-verifier';
 import { ApiTokenVerifier, type ReplacedSecretHandler } from './api-token-verifier';
 import { CredentialCache } from './credential-cache';
 import { CredentialRecords } from './credential-records';
-import { InvalidationListener } from './invalidation-listener';
+import { INVALIDATION_CHANNEL, InvalidationListener } from './invalidation-listener';
 import { SessionVerifier } from './session-verifier';
 import { UserKeyVerifier } from './user-key-verifier';
 
@@ -47,7 +48,9 @@ export class Credentials {
     this.accessTokens = new AccessTokenVerifier(options.jwts, records, this.cache, now);
     if (options.cache.max > 0) {
       const { url, extra } = dataSource.options as PostgresConnectionOptions & { extra?: { connectionTimeoutMillis?: number } };
-      this.listener = new InvalidationListener({ connectionString: url, connectionTimeoutMillis: extra?.connectionTimeoutMillis }, this.cache, options.log);
+      // Through the pool's own connections, not TypeORM's: markers are no statements of the application's.
+      const announce = (payload: string) => (dataSource.driver as PostgresDriver).master.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
+      this.listener = new InvalidationListener({ connectionString: url, connectionTimeoutMillis: extra?.connectionTimeoutMillis }, announce, this.cache, options.log);
     }
   }
 

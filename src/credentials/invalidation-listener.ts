@@ -10,22 +10,29 @@ export const LISTENER_APPLICATION_NAME = 'idgraph-credential-listener';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
-/** A connection can die without a word (a network gone silent): one that does not answer this often is given up. */
-const HEARTBEAT_MS = 5000;
-const ANSWER_WITHIN_MS = 2000;
-/** How long a write waits to hear its own announcements before it forgets every entry instead. */
-const BARRIER_MS = 1000;
+/** How often the listener proves it still hears what the application's own connections announce. */
+const HEARTBEAT_MS = 1000;
+/** How long a marker may take to come back before the listener is taken for deaf. */
+const ROUND_TRIP_MS = 1000;
+
+/** Sends an announcement as the application's writes do: through the connection pool. */
+export type Announce = (payload: string) => Promise<unknown>;
 
 /**
  * Hears, on a connection of its own, what the database announces on
- * `idgraph_credentials`, and drops what it names from the cache. The cache
- * serves only while this connection is subscribed: when it breaks (PostgreSQL
- * restarted, the connection killed, no answer to the heartbeat), the cache
- * is cleared and bypassed until the listener has subscribed again, which it
- * does by itself.
+ * `idgraph_credentials`, and drops what it names from the cache.
+ *
+ * The cache serves only while the listener is known to hear: a marker sent
+ * through the pool, as writes are, must come back to it, when it subscribes,
+ * every HEARTBEAT_MS and after each commit of this process. A listener that
+ * does not hear its marker within ROUND_TRIP_MS (its connection killed or
+ * gone silent, PostgreSQL restarted, a pooler in transaction mode that
+ * delivers announcements elsewhere) is given up: the cache is cleared and
+ * bypassed until a new connection has heard a marker again.
  */
 export class InvalidationListener {
   private client: Client | null = null;
+  private hearing = false;
   private stopped = false;
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -33,12 +40,12 @@ export class InvalidationListener {
   private readonly instance = randomUUID();
   private sequence = 0;
   private readonly awaited = new Map<string, () => void>();
+  private readonly barriers = new Set<Promise<unknown>>();
   private lostSince: number | null = null;
-  /** One statement at a time on the connection (pg will refuse overlapping ones). */
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connection: ClientConfig,
+    private readonly announce: Announce,
     private readonly cache: CredentialCache,
     private readonly log: Logger,
   ) {}
@@ -59,64 +66,51 @@ export class InvalidationListener {
     await client?.end().catch(() => undefined);
   }
 
-  /** The latest barrier still waiting to be heard: barriers are heard in the order they were sent. */
-  private latestBarrier: Promise<void> | null = null;
-
   /** Null when this process has heard everything it committed; else what to wait for. */
-  unheard(): Promise<void> | null {
-    return this.latestBarrier;
+  unheard(): Promise<unknown> | null {
+    if (this.barriers.size === 0) return null;
+    return Promise.all(this.barriers);
   }
 
   /**
    * Called after each commit of this process, without waiting for it: the
-   * cache's next lookup does (see `unheard`), so the instance that made a
-   * change sees it on its next request while the writer is not slowed.
+   * cache's next lookup waits (see `unheard`) until a marker sent after the
+   * commit has come back. PostgreSQL delivers announcements in commit order,
+   * so every announcement of the commit was heard before it.
    */
   barrier(): void {
-    const barrier = this.heardUpToNow();
-    this.latestBarrier = barrier;
-    void barrier.finally(() => {
-      if (this.latestBarrier === barrier) this.latestBarrier = null;
+    if (!this.hearing) return;
+    const client = this.client!;
+    const barrier = this.roundTrip().then((heard) => {
+      if (!heard) this.lost(client, new Error('a marker sent after a commit was not heard in time'));
     });
+    this.barriers.add(barrier);
+    void barrier.finally(() => this.barriers.delete(barrier));
   }
 
-  /**
-   * Resolves once this instance has heard everything committed before the
-   * call: PostgreSQL delivers announcements in commit order, so hearing a
-   * marker sent now means every earlier one was heard.
-   */
-  private async heardUpToNow(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
+  /** Whether a marker announced through the pool now comes back to this listener within ROUND_TRIP_MS. */
+  private async roundTrip(): Promise<boolean> {
     const marker = `sync:${this.instance}:${(this.sequence += 1)}`;
     let timer: NodeJS.Timeout | undefined;
     const heard = new Promise<boolean>((resolve) => {
       this.awaited.set(marker, () => resolve(true));
-      timer = setTimeout(() => resolve(false), BARRIER_MS);
+      timer = setTimeout(() => resolve(false), ROUND_TRIP_MS);
     });
     try {
-      await this.serially(() => client.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, marker]));
-      if (!(await heard)) this.cache.clear();
-    } catch {
-      this.cache.clear();
+      return await Promise.race([heard, this.announce(marker).then(() => heard, () => false)]);
     } finally {
       clearTimeout(timer);
       this.awaited.delete(marker);
     }
   }
 
-  private serially<T>(statement: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(statement);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ ...this.connection, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, query_timeout: ANSWER_WITHIN_MS });
+    const client = new Client({ ...this.connection, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, query_timeout: ROUND_TRIP_MS * 2 });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => this.heard(message));
+    this.client = client;
     try {
       await client.connect();
       await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
@@ -124,15 +118,17 @@ export class InvalidationListener {
       this.lost(client, error);
       return;
     }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
+    if (this.client !== client) return;
+    if (!(await this.roundTrip())) {
+      this.lost(client, new Error('announcements sent through the pool do not reach the listener (a pooler in transaction mode in between?)'));
       return;
     }
-    this.client = client;
+    if (this.client !== client || this.stopped) return;
+    this.hearing = true;
     this.retryMs = RETRY_MIN_MS;
     this.cache.setListening(true);
     if (this.lostSince !== null) {
-      this.log.info({ downMs: Date.now() - this.lostSince }, 'credential cache listening again');
+      this.log.info({ downMs: Date.now() - this.lostSince }, 'credential cache serving again: its listener hears announcements');
       this.lostSince = null;
     }
   }
@@ -159,29 +155,21 @@ export class InvalidationListener {
   }
 
   private async heartbeat(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    try {
-      await this.serially(() => client.query('SELECT 1'));
-    } catch (error) {
-      this.lost(client, error);
-    }
+    if (!this.hearing) return;
+    const client = this.client!;
+    if (!(await this.roundTrip())) this.lost(client, new Error('the heartbeat marker was not heard in time'));
   }
 
   /** The cache stops serving first; the reconnection follows. */
   private lost(client: Client, error?: unknown): void {
-    if (this.client !== null && this.client !== client) return;
-    const wasSubscribed = this.client === client;
+    if (this.client !== client) return;
     this.drop();
     client.removeAllListeners('notification');
     client.end().catch(() => undefined);
     if (this.stopped) return;
-    if (wasSubscribed) {
+    if (this.lostSince === null) {
       this.lostSince = Date.now();
-      this.log.warn({ err: error instanceof Error ? error.message : undefined }, 'credential cache bypassed: its listener connection was lost');
-    } else if (this.lostSince === null) {
-      this.lostSince = Date.now();
-      this.log.warn({ err: error instanceof Error ? error.message : undefined }, 'credential cache bypassed: its listener could not subscribe');
+      this.log.warn({ err: error instanceof Error ? error.message : undefined }, 'credential cache bypassed: its listener does not hear announcements');
     }
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
@@ -194,6 +182,7 @@ export class InvalidationListener {
 
   private drop(): void {
     this.client = null;
+    this.hearing = false;
     this.cache.setListening(false);
     for (const resolve of this.awaited.values()) resolve();
     this.awaited.clear();
