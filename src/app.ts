@@ -161,7 +161,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     if (!config.jwt.privateKeys && config.nodeEnv === 'production') {
       log.warn('JWT_PRIVATE_KEYS is not set: the JWT signing key is kept in the database, where whoever reads it can sign tokens');
     }
-    const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now);
+    const jwts = new Jwts(await loadKeySet(dataSource, config.jwt.privateKeys), config.jwt, now, config.credentialCache.max);
     // Keys kept in the database may be rotated by `idgraph rotate-signing-key` while the server runs.
     const keyReloader = config.jwt.privateKeys ? undefined : new SigningKeyReloader(dataSource, (keys) => jwts.replaceKeys(keys), config.jwt.keyReloadSeconds, log);
     if (keyReloader) jwts.reloadOnUnknownKid(() => keyReloader.reloadForUnknownKid());

@@ -38,7 +38,7 @@ export function createServices(deps: { dataSource: DataSource; config: Config; l
     log,
     onReplacedSecret: (token, origin) => apiTokens.revokeReused(token, origin),
   });
-  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, credentials.accessTokens, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
+  const personalAccessTokens = new PersonalAccessTokensService(dataSource, jwts, credentials.accessTokens, tokenUsage, rateLimits, config.jwt.patMaxLifetimeDays, audit, now);
   return {
     credentials,
     audit,

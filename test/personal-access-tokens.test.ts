@@ -70,6 +70,18 @@ describe('personal access tokens and access tokens', () => {
     expect(JSON.stringify(await server.app.dataSource.query(`SELECT * FROM personal_access_tokens`))).not.toContain(refresh);
   });
 
+  it('records an exchange as the PAT\'s lastUsedAt with the batched token usage', async () => {
+    const { id, refresh } = await newPat('exchanged');
+    const lastUsedAt = async () =>
+      (dataOf(await server.gql(`{ me { personalAccessTokens(first: 100) { edges { node { id lastUsedAt } } } } }`, {}, user.auth)).me.personalAccessTokens.edges as any[]).find(
+        (edge) => edge.node.id === id,
+      ).node.lastUsedAt;
+    expect(await lastUsedAt()).toBeNull();
+    await accessFor(refresh);
+    await server.app.services.tokenUsage.flush();
+    expect(new Date(await lastUsedAt()).getTime()).toBeGreaterThan(Date.now() - 3_600_000);
+  });
+
   it('an access token expires after its TTL (plus the leeway)', async () => {
     const { access } = await accessFor((await newPat()).refresh);
     // 300 s of life and 30 s of leeway, with a margin for the whole seconds of iat.

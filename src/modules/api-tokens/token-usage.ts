@@ -19,13 +19,16 @@ function refusedData(error: unknown): boolean {
 }
 
 /**
- * Keeps `lastUsedAt` and the last few distinct client addresses of each token
- * without a write per request: uses gather in memory and are written every
+ * Keeps `lastUsedAt` and the last few distinct client addresses of each token,
+ * and when each personal access token was last exchanged, without a write per
+ * request: uses gather in memory and are written every
  * `flushSeconds` and at shutdown. What the database shows may therefore be up
  * to `flushSeconds` old (and a crash loses at most that much).
  */
 export class TokenUsageRecorder {
   private pending = new Map<string, Usage>();
+  /** Personal access tokens by id: when each was last exchanged for an access token. */
+  private pendingExchanges = new Map<string, Date>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   /** Told of every flush that had something to write: the rows written, or `failed` (the metrics count them). */
@@ -43,6 +46,12 @@ export class TokenUsageRecorder {
   /** A use of the token; an address that is not one (the socket closed before it was read) is not kept. */
   record(tokenId: string, address: string, at = new Date()): void {
     this.merge(tokenId, { at, addresses: normaliseAddress(address) === address ? [address] : [] });
+  }
+
+  /** An exchange of a personal access token for an access token. */
+  recordExchange(patId: string, at: Date): void {
+    const known = this.pendingExchanges.get(patId);
+    if (!known || at > known) this.pendingExchanges.set(patId, at);
   }
 
   /** Folds `usage` into what is pending for the token, the newer addresses first. */
@@ -69,6 +78,7 @@ export class TokenUsageRecorder {
    * it does not answer, the batch waits in memory for the next flush.
    */
   private async write(): Promise<void> {
+    await this.writeExchanges();
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
@@ -91,6 +101,24 @@ export class TokenUsageRecorder {
         }
       }
       this.onFlush(written);
+    }
+  }
+
+  /** The exchanges' times, in one statement; kept for the next flush when PostgreSQL does not answer. */
+  private async writeExchanges(): Promise<void> {
+    if (this.pendingExchanges.size === 0) return;
+    const batch = this.pendingExchanges;
+    this.pendingExchanges = new Map();
+    try {
+      await this.dataSource.query(
+        `UPDATE personal_access_tokens AS p SET "lastUsedAt" = GREATEST(p."lastUsedAt", u.at)
+           FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, at timestamptz)) AS u
+          WHERE p.id = u.id`,
+        [JSON.stringify([...batch].map(([id, at]) => ({ id, at: at.toISOString() })))],
+      );
+    } catch (error) {
+      for (const [id, at] of batch) this.recordExchange(id, at);
+      this.log.warn({ err: error instanceof Error ? error.message : String(error), personalAccessTokens: batch.size }, 'exchanges not recorded yet, kept for the next flush');
     }
   }
 

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { KeySet } from './signing-keys';
 
 export type JwtKind = 'refresh' | 'access';
@@ -27,12 +28,22 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 export class Jwts {
   /** Asked once when a token names a kid the set lacks: the set may have been rotated since it was loaded. */
   private onUnknownKid: (() => Promise<void>) | undefined;
+  /**
+   * Access tokens already verified, by the SHA-256 of the token, until they
+   * expire: the same token's signature is checked once, not on every request.
+   * Forgotten when the key set changes, so a key taken out stops its tokens.
+   */
+  private readonly verifiedAccess: LRUCache<string, VerifiedJwt> | null;
 
   constructor(
     private keys: KeySet,
     private readonly options: JwtOptions,
     private readonly now: () => Date,
-  ) {}
+    /** How many verified access tokens to remember; 0 checks every signature every time. */
+    rememberVerified = 0,
+  ) {
+    this.verifiedAccess = rememberVerified > 0 ? new LRUCache({ max: rememberVerified }) : null;
+  }
 
   get jwks() {
     return this.keys.jwks;
@@ -46,6 +57,7 @@ export class Jwts {
   /** A rotated set: the next token is signed with its signing key. */
   replaceKeys(keys: KeySet): void {
     this.keys = keys;
+    this.verifiedAccess?.clear();
   }
 
   reloadOnUnknownKid(reload: () => Promise<void>): void {
@@ -83,6 +95,17 @@ export class Jwts {
   }
 
   async verify(token: string): Promise<VerifiedJwt> {
+    if (!this.verifiedAccess) return this.verifySignatureAndClaims(token);
+    const digest = createHash('sha256').update(token).digest('base64');
+    const remembered = this.verifiedAccess.get(digest);
+    // Past its exp (and the leeway) a remembered token is checked again, which refuses it as expired.
+    if (remembered && (remembered.exp! + this.options.leewaySeconds) * 1000 > this.now().getTime()) return remembered;
+    const verified = await this.verifySignatureAndClaims(token);
+    if (verified.kind === 'access') this.verifiedAccess.set(digest, verified);
+    return verified;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<VerifiedJwt> {
     let header;
     try {
       header = decodeProtectedHeader(token);

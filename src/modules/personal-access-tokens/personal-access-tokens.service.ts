@@ -9,6 +9,7 @@ import type { RequestContext } from '../../context';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../../errors';
 import { AuditEventType, type AuditService } from '../audit/audit.service';
 import { checkName } from '../users/validation';
+import type { TokenUsageRecorder } from '../api-tokens/token-usage';
 import type { Jwts } from './jwts';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 
@@ -25,6 +26,7 @@ export class PersonalAccessTokensService {
     private readonly dataSource: DataSource,
     private readonly jwts: Jwts,
     private readonly accessTokens: AccessTokenVerifier,
+    private readonly usage: TokenUsageRecorder,
     private readonly rateLimits: RateLimits,
     private readonly maxLifetimeDays: number,
     private readonly audit: AuditService,
@@ -91,7 +93,7 @@ export class PersonalAccessTokensService {
     const pat = await this.accessTokens.verifyRefresh(refresh);
     if ('ok' in pat) throw new DomainError(ErrorCode.UNAUTHENTICATED, `refresh refused: ${pat.detail ?? pat.message}`);
     const { token, expiresAt } = await this.jwts.signAccess({ sub: pat.userId, pat: pat.jti });
-    await this.pats.update({ id: pat.id }, { lastUsedAt: this.now() });
+    this.usage.recordExchange(pat.id, this.now());
     return { access: token, expiresAt };
   }
 
