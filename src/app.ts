@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
@@ -18,6 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import { transactionCollision } from './db/errors';
 import type { QueryCounter } from './db/query-counter';
 import { conflict, createFormatError, DomainError, ErrorCode, translatedErrorStatus } from './errors';
+import { readJsonOnly, RequestError } from './http-body';
 import { HttpDrain } from './http-drain';
 import { ExpiryNotifier } from './modules/api-tokens/expiry-notifier';
 import { Jwts } from './modules/personal-access-tokens/jwts';
@@ -73,9 +74,11 @@ const TOKEN_ENDPOINT_BODY_LIMIT = 16 * 1024;
  * stack trace.
  */
 function httpErrorHandler(log: Logger, availability: DatabaseAvailability) {
-  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // A client that went away mid-body (ECONNRESET "aborted") says nothing of the database.
+    const fromClient = request.raw.aborted || request.raw.socket.destroyed || error instanceof RequestError;
     const unavailable =
-      error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : availability.answerFor(error);
+      error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : fromClient ? null : availability.answerFor(error);
     if (unavailable) {
       // The GraphQL error shape, and SimpleJWT's `detail`/`code` beside it for the REST token endpoints' clients.
       return reply
@@ -90,30 +93,14 @@ function httpErrorHandler(log: Logger, availability: DatabaseAvailability) {
     // A Host header that makes no URL with the path (the Apollo integration builds one to read the query string).
     const status = (error as { code?: unknown }).code === 'ERR_INVALID_URL' ? 400 : error.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Fastify's own errors (FST_…) say what was wrong with the request in words of its own, never a stack.
-      const message = typeof error.code === 'string' && error.code.startsWith('FST_') ? error.message : 'bad request';
+      // Fastify's own errors (FST_…) and the body's (RequestError) say what was wrong with the request, never with a stack.
+      const told = error instanceof RequestError || (typeof error.code === 'string' && error.code.startsWith('FST_'));
+      const message = told ? error.message : 'bad request';
       return reply.code(status).send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
     }
     log.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'internal error');
     return reply.code(500).send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
-}
-
-/**
- * The bodies a scope reads: JSON (`application/json` and `application/*+json`)
- * up to `limit` bytes; any other body is left unread and the request goes on
- * without one (as Express's `json()` did), so that Apollo's CSRF prevention
- * and the token endpoints answer it themselves.
- */
-function readJsonOnly(scope: FastifyInstance, limit: number): void {
-  scope.removeAllContentTypeParsers();
-  const json = scope.getDefaultJsonParser('error', 'ignore');
-  scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limit }, json);
-  scope.addContentTypeParser(/^application\/[\w.+-]+\+json(?:\s*;|$)/i, { parseAs: 'string', bodyLimit: limit }, json);
-  scope.addContentTypeParser('*', (_request, payload, done) => {
-    payload.resume();
-    done(null, undefined);
-  });
 }
 
 /** Answers of /graphql and /api/token depend on the credential sent: no cache may keep one, errors included. */
@@ -214,7 +201,25 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     await apollo.start();
 
     // Fastify's logger is off: the access log below writes what is worth a line.
-    const app = Fastify({ logger: false, trustProxy: trustProxy(config.trustProxy), bodyLimit: GRAPHQL_BODY_LIMIT });
+    if (typeof config.trustProxy === 'number') {
+      log.warn(
+        { trustProxy: config.trustProxy },
+        'TRUST_PROXY is a hop count: a client that reaches idgraph without the proxies chooses its own address; list the proxies\' addresses instead',
+      );
+    }
+    const app = Fastify({
+      logger: false,
+      trustProxy: trustProxy(config.trustProxy),
+      bodyLimit: GRAPHQL_BODY_LIMIT,
+      // As Express routed: `/api/token/refresh/` (what SimpleJWT's and Label Studio's clients call) and any case.
+      routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+      // A URL the router cannot read (`/graphql%`) is answered in the same JSON shape as every other bad request.
+      frameworkErrors: (error, _request, reply) =>
+        (reply as FastifyReply)
+          .code(error.statusCode ?? 400)
+          .header('cache-control', 'no-store')
+          .send({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] }),
+    });
     app.setErrorHandler(httpErrorHandler(log, availability));
     app.setNotFoundHandler((_request, reply) =>
       reply.code(404).header('cache-control', 'no-store').send({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }),

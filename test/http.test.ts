@@ -129,3 +129,71 @@ describe('one Authorization header per request', () => {
     expect(single.body.data.me.id).toBe(user.id);
   });
 });
+
+describe('the paths, encodings and bodies clients send', () => {
+  const raw = (path: string, body: Buffer | string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('serves /api/token/refresh/ with a trailing slash (as SimpleJWT and the Label Studio SDK call it) and paths in any case', async () => {
+    const refresh = await raw('/api/token/refresh/', JSON.stringify({ refresh: 'a.b.c' }));
+    expect(refresh.status).toBe(401);
+    expect(await refresh.json()).toEqual({ detail: 'Given token not valid for any token type', code: 'token_not_valid' });
+    const graphql = await raw('/GraphQL/', JSON.stringify({ query: '{ __typename }' }));
+    expect(graphql.status).toBe(200);
+    expect(await graphql.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('reads a body compressed with gzip, deflate or br, and refuses an unknown encoding or one past the limit once decompressed', async () => {
+    const { gzipSync, deflateSync, brotliCompressSync } = await import('node:zlib');
+    const body = JSON.stringify({ query: '{ __typename }' });
+    for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync]] as const) {
+      const response = await raw('/graphql', compress(body), { 'content-encoding': encoding });
+      expect({ encoding, status: response.status, body: await response.json() }).toEqual({ encoding, status: 200, body: { data: { __typename: 'Query' } } });
+    }
+    const unknown = await raw('/graphql', body, { 'content-encoding': 'zstd' });
+    expect(unknown.status).toBe(415);
+    expect(((await unknown.json()) as any).errors[0]).toEqual({ message: 'unsupported content-encoding: zstd (gzip, deflate, br or none)', extensions: { code: 'BAD_REQUEST' } });
+    // 1 MB of blanks compresses to about a kilobyte: the limit holds for what it becomes.
+    const bomb = await raw('/graphql', gzipSync(JSON.stringify({ query: `{ __typename }${' '.repeat(1_000_000)}` })), { 'content-encoding': 'gzip' });
+    expect(bomb.status).toBe(413);
+    const broken = await raw('/graphql', 'not gzip at all', { 'content-encoding': 'gzip' });
+    expect(broken.status).toBe(400);
+  });
+
+  it('refuses a __proto__ key with a message that says so', async () => {
+    const response = await raw('/graphql', '{"query":"{ __typename }","__proto__":{"polluted":true}}');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors[0]).toEqual({ message: 'the body has a "__proto__" key, which is refused', extensions: { code: 'BAD_REQUEST' } });
+  });
+
+  it('answers a path the router cannot read in the JSON error shape', async () => {
+    const response = await fetch(`${server.url}/graphql%`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it("answers a persisted query whose hash does not match as the client's error, not an internal one", async () => {
+    const response = await raw('/graphql', JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors[0]).toMatchObject({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+    expect(server.logs.join('\n')).not.toContain('provided sha does not match query');
+  });
+
+  it('a client that goes away in the middle of its body is no database outage', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(server.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"q');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
+      });
+    });
+    // Whatever the server does with it, it has done within this pause.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.logs.join('\n')).not.toContain('database unreachable');
+  });
+});
