@@ -238,7 +238,7 @@ export async function createApp(config: Config, log: Logger, options: { httpServ
     await app.register(async (scope) => {
       readJsonOnly(scope, TOKEN_ENDPOINT_BODY_LIMIT);
       scope.addHook('onRequest', noStore);
-      tokenEndpoints(scope, services.personalAccessTokens, services.rateLimits);
+      tokenEndpoints(scope, services.personalAccessTokens, services.credentials.accessTokens, services.rateLimits);
     }, { prefix: '/api/token' });
     await app.register(
       async (scope) => {

@@ -6,7 +6,8 @@ import { parseAuthorizationHeader } from './authorization-header';
 import type { Principal } from './principal';
 import { presentedCredential, refusalOf, type CredentialLabel, type VerificationResult } from './verification-result';
 
-export type RequestOrigin = Origin;
+/** What a request presents: where it comes from, and the credential it carries, if any. */
+type Presented = Origin & { authorization?: string | string[]; sessionCookie?: string };
 
 export type Authentication = { principal: Principal | null; sessionExpired: boolean };
 
@@ -28,7 +29,7 @@ export class Authenticator {
   /** Told of every credential a request presents: its kind and what its check decided (the metrics count them). */
   onVerification: (kind: CredentialLabel, result: VerificationResult) => void = () => undefined;
 
-  async authenticate(request: RequestOrigin & { authorization?: string | string[]; sessionCookie?: string }): Promise<Authentication> {
+  async authenticate(request: Presented): Promise<Authentication> {
     const kind = presentedCredential(request, this.tokenPrefix);
     if (kind === null) return { principal: null, sessionExpired: false };
     try {
@@ -42,7 +43,7 @@ export class Authenticator {
     }
   }
 
-  private async verify(request: RequestOrigin & { authorization?: string | string[]; sessionCookie?: string }): Promise<Authentication> {
+  private async verify(request: Presented): Promise<Authentication> {
     if (request.authorization === undefined) {
       const session = await this.credentials.sessions.verify(request.sessionCookie!);
       return session.ok ? { principal: session.principal, sessionExpired: false } : { principal: null, sessionExpired: true };

@@ -7,7 +7,7 @@ import type { CredentialRecords, PatRecord } from './credential-records';
 import { accountPrincipal } from './principals';
 import { refused, verified, type Refused, type Verification } from './verification';
 
-export const PAT_USED_DIRECTLY = 'a personal access token cannot be used directly: exchange it with refreshAccessToken first';
+const PAT_USED_DIRECTLY = 'a personal access token cannot be used directly: exchange it with refreshAccessToken first';
 
 /** How a JWT refusal counts; anything not listed (bad signature, unknown key or PAT, wrong claims) is `unknown`. */
 const REASONS: Record<string, CredentialRefusal> = {

@@ -7,7 +7,7 @@ import type { ApiTokenRecord, CredentialRecords } from './credential-records';
 import { apiTokenPrincipal } from './principals';
 import { refused, verified, type Origin, type Verification } from './verification';
 
-export const REPLACED_SECRET_MESSAGE = 'invalid or expired token: this secret was replaced by regeneration';
+const REPLACED_SECRET_MESSAGE = 'invalid or expired token: this secret was replaced by regeneration';
 
 /** Told when a secret replaced by regeneration is presented after its grace period (the token service acts on it). */
 export type ReplacedSecretHandler = (token: ApiTokenRecord & { replaced: NonNullable<ApiTokenRecord['replaced']> }, origin: Origin) => Promise<void>;

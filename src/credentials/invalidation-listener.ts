@@ -6,7 +6,7 @@ import type { CredentialCache } from './credential-cache';
 export const INVALIDATION_CHANNEL = 'idgraph_credentials';
 
 /** How the listener's connection shows in `pg_stat_activity`. */
-export const LISTENER_APPLICATION_NAME = 'idgraph-credential-listener';
+const LISTENER_APPLICATION_NAME = 'idgraph-credential-listener';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;

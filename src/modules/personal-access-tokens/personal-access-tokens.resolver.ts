@@ -44,7 +44,7 @@ export class PersonalAccessTokensResolver {
   @Public()
   async verifyAccessToken(@Arg('input') input: VerifyAccessTokenInput, @Ctx() ctx: RequestContext): Promise<VerifyAccessTokenPayload> {
     await ctx.services.rateLimits.consumeTokenEndpoint(ctx.clientAddress);
-    const result = await ctx.services.personalAccessTokens.check(input.token);
+    const result = await ctx.services.credentials.accessTokens.verify(input.token);
     return result.ok ? { valid: true, reason: null } : { valid: false, reason: result.detail ?? result.message };
   }
 }

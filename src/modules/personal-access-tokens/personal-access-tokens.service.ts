@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { isAccountCredential } from '../../auth/principal';
 import type { AccessTokenVerifier } from '../../credentials/access-token-verifier';
-import type { Verification } from '../../credentials/verification';
 import { paginate, type Page, type PageArgs } from '../../common/pagination';
 import type { RateLimits } from '../../common/rate-limits';
 import type { RequestContext } from '../../context';
@@ -95,10 +94,5 @@ export class PersonalAccessTokensService {
     const { token, expiresAt } = await this.jwts.signAccess({ sub: pat.userId, pat: pat.jti });
     this.usage.recordExchange(pat.id, this.now());
     return { access: token, expiresAt };
-  }
-
-  /** Whether an access token is valid now, and why not: the answer of verifyAccessToken and /api/token/verify. */
-  check(token: string): Promise<Verification> {
-    return this.accessTokens.verify(token);
   }
 }

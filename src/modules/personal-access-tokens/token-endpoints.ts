@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimits } from '../../common/rate-limits';
 import { clientAddressOf } from '../../common/client-address';
 import { DomainError, ErrorCode, wwwAuthenticate } from '../../errors';
+import type { AccessTokenVerifier } from '../../credentials/access-token-verifier';
 import type { PersonalAccessTokensService } from './personal-access-tokens.service';
 
 /** SimpleJWT's answer to a bad token, which Label Studio's clients read. */
@@ -35,7 +36,7 @@ async function answer(reply: FastifyReply, work: () => Promise<FastifyReply>): P
  * `POST /api/token/refresh {"refresh"}` → `{"access"}`, and
  * `POST /api/token/verify {"token"}` → `{}` or 401, with their exact error shapes.
  */
-export function tokenEndpoints(app: FastifyInstance, pats: PersonalAccessTokensService, rateLimits: RateLimits): void {
+export function tokenEndpoints(app: FastifyInstance, pats: PersonalAccessTokensService, accessTokens: AccessTokenVerifier, rateLimits: RateLimits): void {
   app.post('/refresh', (request, reply) =>
     answer(reply, async () => {
       const refresh = field(request, 'refresh');
@@ -49,7 +50,7 @@ export function tokenEndpoints(app: FastifyInstance, pats: PersonalAccessTokensS
       const token = field(request, 'token');
       if (!token) return reply.code(400).send({ token: ['This field may not be blank.'] });
       await rateLimits.consumeTokenEndpoint(clientAddressOf(request));
-      const result = await pats.check(token);
+      const result = await accessTokens.verify(token);
       return result.ok ? reply.send({}) : refuseToken(reply);
     }),
   );
